@@ -1,0 +1,70 @@
+"""The one Ninja API: every app's router mounted at the seed's paths, and errors as ``{code, message}``."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.errors import ValidationError as NinjaValidationError
+
+from herald.core.errors import HeraldError
+
+api = NinjaAPI(
+    title="Herald API",
+    version="1",
+    description="Bots, channel studio, wallet, deal alerts and brand content, on one platform.",
+    urls_namespace="api",
+)
+
+
+def _field_path(loc: list | tuple) -> str:
+    # ninja reports ("body", "payload", "username"); people want "username"
+    parts = [str(p) for p in loc if p not in ("body", "payload", "query", "path", "header", "form")]
+    return ".".join(parts) or ".".join(str(p) for p in loc)
+
+
+@api.exception_handler(NinjaValidationError)
+def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    errors = [
+        {
+            "field": _field_path(e.get("loc", ())),
+            "message": e.get("msg", "invalid value"),
+            "type": e.get("type"),
+        }
+        for e in exc.errors
+    ]
+    message = "; ".join(f"{e['field']}: {e['message']}" for e in errors) or "Invalid request."
+    return api.create_response(
+        request, {"code": "invalid_request", "message": message, "errors": errors}, status=400
+    )
+
+
+@api.exception_handler(HeraldError)
+def on_herald_error(request: HttpRequest, exc: HeraldError) -> HttpResponse:
+    response = api.create_response(request, exc.as_dict(), status=exc.status)
+    if "retry_after" in exc.details:
+        response["Retry-After"] = str(exc.details["retry_after"])
+    return response
+
+
+@api.exception_handler(AuthenticationError)
+def on_authentication_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return api.create_response(
+        request,
+        {"code": "unauthorized", "message": "Authentication credentials were missing or invalid."},
+        status=401,
+    )
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    return api.create_response(request, {"code": "http_error", "message": str(exc)}, status=exc.status_code)
+
+
+def _mount_routers() -> None:
+    from herald.accounts.api import router as auth_router
+
+    api.add_router("/v1/auth/", auth_router)
+
+
+_mount_routers()

@@ -1,0 +1,256 @@
+"""Herald's settings: every value comes from the environment (or `.env`), read here and nowhere else.
+
+The defaults are the embedded setup: SQLite in WAL mode, a filesystem Celery broker, a file cache and
+the Telegram sandbox, all under ``HERALD_DATA_DIR``. One variable each moves a part to production:
+``DATABASE_URL``, ``CELERY_BROKER_URL``, ``REDIS_URL`` / ``CACHE_URL``, ``TELEGRAM_API_BASE``.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+_dotenv = BASE_DIR / ".env"
+if _dotenv.exists():
+    environ.Env.read_env(_dotenv, overwrite=False)
+
+TESTING = env.bool("HERALD_TESTING", default=False)
+
+# --- Where Herald keeps its files -------------------------------------------------------------------
+
+DATA_DIR = Path(env.str("HERALD_DATA_DIR", default=str(BASE_DIR / "var"))).resolve()
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def _persistent_secret(name: str) -> str:
+    """A random secret created on first start and kept in the data dir, so a dev setup needs no config."""
+    path = DATA_DIR / name
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(50))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+SECRET_KEY = env.str("HERALD_SECRET_KEY", default="") or _persistent_secret("secret_key")
+DEBUG = env.bool("HERALD_DEBUG", default=False)
+
+HERALD_HOST = env.str("HERALD_HOST", default="127.0.0.1")
+HERALD_PORT = env.int("HERALD_PORT", default=8000)
+HERALD_PUBLIC_URL = env.str("HERALD_PUBLIC_URL", default=f"http://{HERALD_HOST}:{HERALD_PORT}").rstrip("/")
+HERALD_ADMIN_USERNAME = env.str("HERALD_ADMIN_USERNAME", default="admin")
+HERALD_ADMIN_PASSWORD = env.str("HERALD_ADMIN_PASSWORD", default="")
+HERALD_ADMIN_EMAIL = env.str("HERALD_ADMIN_EMAIL", default="admin@localhost")
+
+ALLOWED_HOSTS = env.list("HERALD_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
+CSRF_TRUSTED_ORIGINS = env.list("HERALD_CSRF_TRUSTED_ORIGINS", default=[HERALD_PUBLIC_URL])
+
+# --- Applications -----------------------------------------------------------------------------------
+
+INSTALLED_APPS = [
+    "unfold",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_celery_beat",
+    "herald.core",
+    "herald.accounts",
+    "herald.telegram",
+    "herald.telegram.sandbox",
+]
+
+MIDDLEWARE = [
+    "herald.core.middleware.RequestMetricsMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "herald.core.middleware.JsonErrorMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+ASGI_APPLICATION = "config.asgi.application"
+WSGI_APPLICATION = "config.wsgi.application"
+AUTH_USER_MODEL = "accounts.User"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database ---------------------------------------------------------------------------------------
+
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{DATA_DIR / 'herald.sqlite3'}")}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets readers and one writer work at once; IMMEDIATE transactions take the write lock up
+    # front, so two writers wait on the busy timeout instead of failing with "database is locked".
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 30,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=30000;",
+    }
+else:
+    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+
+# --- Cache and shared counters ----------------------------------------------------------------------
+
+REDIS_URL = env.str("REDIS_URL", default="")
+_default_cache = (
+    f"rediscache://{REDIS_URL.split('://', 1)[1]}" if REDIS_URL else f"filecache://{DATA_DIR / 'cache'}"
+)
+CACHES = {"default": env.cache("CACHE_URL", default=_default_cache)}
+if CACHES["default"]["BACKEND"] == "django_redis.cache.RedisCache":  # django-environ's older alias
+    CACHES["default"]["BACKEND"] = "django.core.cache.backends.redis.RedisCache"
+
+# Token buckets for Telegram pacing must hold across processes: Redis when there is one, otherwise
+# a table in the database.
+RATE_LIMIT_BACKEND = env.str("HERALD_RATE_LIMIT_BACKEND", default="redis" if REDIS_URL else "database")
+
+# --- Celery -----------------------------------------------------------------------------------------
+
+_broker_dir = DATA_DIR / "broker"
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    for sub in ("queue", "processed"):
+        (_broker_dir / sub).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_broker_dir / "queue"),
+        "data_folder_out": str(_broker_dir / "queue"),
+        "processed_folder": str(_broker_dir / "processed"),
+        "store_processed": False,
+    }
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_TIMEZONE = "UTC"
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+
+# --- Telegram ---------------------------------------------------------------------------------------
+
+# The sandbox is a local Bot API server served by Herald itself; on by default so Herald runs offline.
+HERALD_SANDBOX = env.bool("HERALD_SANDBOX", default=True)
+TELEGRAM_API_BASE = env.str(
+    "TELEGRAM_API_BASE",
+    default=f"{HERALD_PUBLIC_URL}/sandbox/bot" if HERALD_SANDBOX else "https://api.telegram.org/bot",
+)
+TELEGRAM_FILE_BASE = env.str(
+    "TELEGRAM_FILE_BASE",
+    default=f"{HERALD_PUBLIC_URL}/sandbox/file/bot"
+    if HERALD_SANDBOX
+    else "https://api.telegram.org/file/bot",
+)
+TELEGRAM_TIMEOUT_SECONDS = env.float("TELEGRAM_TIMEOUT_SECONDS", default=15.0)
+# Telegram's published limits. Pacing can be switched off only to measure Herald's own capacity.
+TELEGRAM_PACING = env.bool("TELEGRAM_PACING", default=True)
+TELEGRAM_LIMIT_PER_BOT = env.float("TELEGRAM_LIMIT_PER_BOT", default=30.0)  # messages per second
+TELEGRAM_LIMIT_PER_PRIVATE_CHAT = env.float("TELEGRAM_LIMIT_PER_PRIVATE_CHAT", default=1.0)  # per second
+TELEGRAM_LIMIT_PER_GROUP = env.float("TELEGRAM_LIMIT_PER_GROUP", default=20.0 / 60.0)  # per second
+TELEGRAM_OUTBOX_MAX_ATTEMPTS = env.int("TELEGRAM_OUTBOX_MAX_ATTEMPTS", default=8)
+TELEGRAM_OUTBOX_STALE_SECONDS = env.int("TELEGRAM_OUTBOX_STALE_SECONDS", default=120)
+
+# The sandbox delivers updates to webhooks itself; in tests that happens inline, in a real run from a
+# background thread of the web process.
+SANDBOX_WEBHOOK_TIMEOUT_SECONDS = env.float("SANDBOX_WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+
+# --- Auth -------------------------------------------------------------------------------------------
+
+JWT_SIGNING_KEY = env.str("HERALD_JWT_SIGNING_KEY", default=SECRET_KEY)
+JWT_ACCESS_TTL_SECONDS = env.int("HERALD_JWT_ACCESS_TTL_SECONDS", default=15 * 60)
+JWT_REFRESH_TTL_SECONDS = env.int("HERALD_JWT_REFRESH_TTL_SECONDS", default=14 * 24 * 3600)
+LOGIN_RATE_LIMIT = env.str("HERALD_LOGIN_RATE_LIMIT", default="10/300")  # attempts / seconds, per username+IP
+# Fernet keys for secrets at rest (bot tokens); the first encrypts, all decrypt, so keys can rotate.
+FERNET_KEYS = env.list("HERALD_FERNET_KEYS", default=[]) or [_persistent_secret("fernet_key_seed")]
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+if TESTING:
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+LOGIN_URL = "/admin/login/"
+
+# --- HTTP -------------------------------------------------------------------------------------------
+
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("HERALD_MAX_BODY_BYTES", default=2 * 1024 * 1024)
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("HERALD_BEHIND_PROXY", default=False) else None
+)
+
+# --- Static, media, i18n ----------------------------------------------------------------------------
+
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+MEDIA_URL = "media/"
+MEDIA_ROOT = DATA_DIR / "media"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+
+LANGUAGE_CODE = "en"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+# --- Email ------------------------------------------------------------------------------------------
+
+EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
+vars().update(EMAIL_CONFIG)
+DEFAULT_FROM_EMAIL = env.str("HERALD_FROM_EMAIL", default="herald@localhost")
+
+# --- Admin (Unfold) ---------------------------------------------------------------------------------
+
+UNFOLD = {
+    "SITE_TITLE": "Herald",
+    "SITE_HEADER": "Herald",
+    "SHOW_HISTORY": True,
+}
+
+# --- Metrics ----------------------------------------------------------------------------------------
+
+# Set for every process on one host (make run does) so /metrics adds up web, worker and beat.
+PROMETHEUS_MULTIPROC_DIR = env.str("PROMETHEUS_MULTIPROC_DIR", default="")
+
+# --- Logging ----------------------------------------------------------------------------------------
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("HERALD_LOG_LEVEL", default="INFO")},
+    "loggers": {"httpx": {"level": "WARNING"}, "django.db.backends": {"level": "WARNING"}},
+}

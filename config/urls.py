@@ -1,0 +1,23 @@
+"""URL map: the API, the admin, the sandbox, health and metrics."""
+
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+
+from config.api import api
+from herald.core import views as core_views
+
+urlpatterns = [
+    path("api/", api.urls),
+    path("admin/", admin.site.urls),
+    path("health", core_views.health, name="health"),
+    path("metrics", core_views.metrics, name="metrics"),
+]
+
+if settings.HERALD_SANDBOX:
+    urlpatterns.append(path("sandbox/", include("herald.telegram.sandbox.urls")))
+
+handler400 = core_views.handler400
+handler403 = core_views.handler403
+handler404 = core_views.handler404
+handler500 = core_views.handler500

@@ -1,0 +1,1 @@
+"""Herald: one platform for businesses that sell and market through Telegram and social networks."""

@@ -1,0 +1,61 @@
+"""Request metrics, and JSON (never an HTML page) for errors on machine-facing paths."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+
+from herald.core.metrics import HTTP_LATENCY, HTTP_REQUESTS
+
+MACHINE_PATHS = ("/api/", "/health", "/metrics")
+
+
+class RequestMetricsMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        started = time.perf_counter()
+        response = self.get_response(request)
+        match = getattr(request, "resolver_match", None)
+        route = "/" + match.route if match is not None and match.route else "unmatched"
+        HTTP_REQUESTS.labels(method=request.method, route=route, status=str(response.status_code)).inc()
+        HTTP_LATENCY.labels(method=request.method, route=route).observe(time.perf_counter() - started)
+        return response
+
+
+class JsonErrorMiddleware:
+    """Turns Django's HTML error pages on API paths into ``{"code", "message"}`` JSON."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            response.status_code >= 400
+            and request.path.startswith(MACHINE_PATHS)
+            and not response.get("Content-Type", "").startswith("application/json")
+            and not request.path.startswith("/metrics")
+        ):
+            return json_error(request, response.status_code)
+        return response
+
+
+_MESSAGES = {
+    400: ("bad_request", "The request could not be read: check the body's format and size."),
+    403: ("forbidden", "You are not allowed to do this."),
+    404: ("not_found", "No such endpoint: {path}"),
+    405: ("method_not_allowed", "Method {method} is not allowed on {path}."),
+    413: ("payload_too_large", "The request body is too large."),
+    500: ("server_error", "Something went wrong on our side; it has been logged."),
+}
+
+
+def json_error(request: HttpRequest, status: int) -> JsonResponse:
+    code, message = _MESSAGES.get(status, ("error", "The request failed."))
+    return JsonResponse(
+        {"code": code, "message": message.format(path=request.path, method=request.method)}, status=status
+    )

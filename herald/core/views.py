@@ -1,0 +1,95 @@
+"""`/health` (database, broker, cache) and `/metrics` (Prometheus text), plus JSON error handlers."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.http import require_GET
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
+
+from herald.core.middleware import MACHINE_PATHS, json_error
+
+
+def _check_database() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+
+
+def _check_broker() -> None:
+    from celery import current_app
+
+    with current_app.connection_for_write() as conn:
+        conn.ensure_connection(max_retries=1, interval_start=0, timeout=2)
+
+
+def _check_cache() -> None:
+    key = f"health:{uuid.uuid4().hex}"
+    cache.set(key, "1", timeout=10)
+    if cache.get(key) != "1":
+        raise RuntimeError("a value written to the cache could not be read back")
+    cache.delete(key)
+
+
+CHECKS: dict[str, Callable[[], None]] = {
+    "database": _check_database,
+    "broker": _check_broker,
+    "cache": _check_cache,
+}
+
+
+@require_GET
+def health(request: HttpRequest) -> JsonResponse:
+    results: dict[str, dict[str, Any]] = {}
+    for name, check in CHECKS.items():
+        started = time.perf_counter()
+        try:
+            check()
+        except Exception as exc:  # a failing dependency is the answer here, not an error
+            results[name] = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+        else:
+            results[name] = {"ok": True, "latency_ms": round((time.perf_counter() - started) * 1000, 2)}
+    healthy = all(r["ok"] for r in results.values())
+    return JsonResponse(
+        {"status": "ok" if healthy else "unavailable", "checks": results}, status=200 if healthy else 503
+    )
+
+
+@require_GET
+def metrics(request: HttpRequest) -> HttpResponse:
+    registry = REGISTRY
+    if settings.PROMETHEUS_MULTIPROC_DIR:
+        from prometheus_client import multiprocess
+
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+    return HttpResponse(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
+
+
+def _html_or_json(status: int, default: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    def handler(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+        if request.path.startswith(MACHINE_PATHS):
+            return json_error(request, status)
+        return default(request, exception) if exception is not None else default(request)
+
+    return handler
+
+
+def _django_defaults() -> tuple[Callable[..., HttpResponse], ...]:
+    from django.views import defaults
+
+    return defaults.bad_request, defaults.permission_denied, defaults.page_not_found, defaults.server_error
+
+
+_bad_request, _permission_denied, _page_not_found, _server_error = _django_defaults()
+handler400 = _html_or_json(400, _bad_request)
+handler403 = _html_or_json(403, _permission_denied)
+handler404 = _html_or_json(404, _page_not_found)
+handler500 = _html_or_json(500, _server_error)

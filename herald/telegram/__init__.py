@@ -1,0 +1,1 @@
+"""The Telegram gateway: the only code that talks to the Bot API."""
