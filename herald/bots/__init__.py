@@ -1,0 +1,1 @@
+"""Bot Maker (seed 001): many hosted Telegram bots answering through JSON flows."""
