@@ -25,15 +25,15 @@ class Personas:
 @pytest.fixture
 def personas(db: None) -> Personas:
     return Personas(
-        owner=UserFactory(username="olivia-owner"),
-        member=UserFactory(username="mark-member"),
-        outsider=UserFactory(username="oscar-outsider"),
+        owner=UserFactory.create(username="olivia-owner"),
+        member=UserFactory.create(username="mark-member"),
+        outsider=UserFactory.create(username="oscar-outsider"),
     )
 
 
 @pytest.fixture
 def staff_user(db: None) -> User:
-    return UserFactory(username="stella-staff", staff=True)
+    return UserFactory.create(username="stella-staff", staff=True)
 
 
 @pytest.fixture
