@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from ninja import Schema
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from herald.core.schemas import Text
 
@@ -26,7 +26,9 @@ class RefreshIn(Schema):
     refresh_token: JwtString
 
 
-class LogoutIn(Schema):
+class LogoutIn(BaseModel):
+    # A plain pydantic model, not a ninja Schema: Schema reads attributes off any object, so with no
+    # required field it would accept a JSON list or number as an empty body.
     refresh_token: JwtString | None = Field(
         default=None, description="Ends this login. Optional if an access token is sent as bearer."
     )

@@ -103,3 +103,11 @@ def test_profile_refuses_a_refresh_token(client: Client, tokens: dict[str, Any])
 
     assert response.status_code == 401
     assert response.json()["code"] == "wrong_token_type"
+
+
+@pytest.mark.parametrize("raw", [b"[null, null]", b"5", b'"token"'])
+def test_logout_body_that_is_not_an_object_is_400(client: Client, raw: bytes) -> None:
+    response = client.post(LOGOUT, raw, content_type="application/json")
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_request"
