@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import secrets
 import string
 import time
@@ -119,10 +120,18 @@ def auth_login(
     now = timezone.now()
     with transaction.atomic():
         family = TokenFamily.objects.create(
-            user=user, client_ip=client_ip or None, user_agent=user_agent[:256]
+            user=user, client_ip=_valid_ip(client_ip), user_agent=user_agent.replace("\x00", "")[:256]
         )
         User.objects.filter(pk=user.pk).update(last_login=now)
         return _token_pair_issue(family=family, now=now)
+
+
+def _valid_ip(value: str | None) -> str | None:
+    # REMOTE_ADDR is not always an IP (a unix socket, a test client), and the column is typed.
+    try:
+        return str(ipaddress.ip_address(value or ""))
+    except ValueError:
+        return None
 
 
 def auth_refresh(*, refresh_token: str) -> TokenPair:
@@ -227,16 +236,23 @@ def _login_throttle_key(*, username: str, client_ip: str | None) -> str:
 def _login_throttle_hit(*, key: str) -> None:
     attempts_allowed, window = _login_rate_limit()
     now = time.time()
-    # The window starts at the first attempt; add() is atomic, so concurrent first attempts agree.
-    cache.add(f"{key}:started", now, timeout=window)
-    cache.add(key, 0, timeout=window)
+    # The window starts at the first attempt (add() is atomic, so concurrent first attempts agree) and
+    # names its own counter: some cache backends reset a key's expiry on incr(), so the counter's TTL
+    # cannot be trusted to end the window.
+    started_key = f"{key}:started"
+    cache.add(started_key, now, timeout=window)
+    started = cache.get(started_key)
+    if started is None:  # expired between add() and get(): a new window starts now
+        cache.add(started_key, now, timeout=window)
+        started = cache.get(started_key, now)
+    counter_key = f"{key}:{int(started * 1000)}"
+    cache.add(counter_key, 0, timeout=window)
     try:
-        attempts = cache.incr(key)
-    except ValueError:  # the counter expired between add() and incr(): a new window starts
-        cache.add(key, 1, timeout=window)
+        attempts = cache.incr(counter_key)
+    except ValueError:  # the counter expired between add() and incr()
+        cache.add(counter_key, 1, timeout=window)
         attempts = 1
     if attempts > attempts_allowed:
-        started = cache.get(f"{key}:started", now)
         retry_after = max(1.0, started + window - now)
         raise RateLimited(
             f"Too many login attempts; try again in {int(retry_after + 0.999)} seconds.",
@@ -245,7 +261,9 @@ def _login_throttle_hit(*, key: str) -> None:
 
 
 def _login_throttle_reset(*, key: str) -> None:
-    cache.delete_many([key, f"{key}:started"])
+    # Dropping the window start orphans its counter (it expires on its own); the next attempt
+    # starts a fresh window.
+    cache.delete(f"{key}:started")
 
 
 # --- API keys ---------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import jwt
@@ -9,6 +10,7 @@ import pytest
 from django.conf import settings
 from django.test import Client, override_settings
 
+from herald.accounts.models import TokenFamily
 from tests.accounts.conftest import LOGIN, login, post_json
 
 pytestmark = pytest.mark.django_db
@@ -139,3 +141,19 @@ def test_a_successful_login_resets_the_counter(client: Client, alice: Any) -> No
     for _ in range(3):
         assert login(client, "alice", "wrong").status_code == 401
     assert login(client, "alice", "wrong").status_code == 429
+
+
+@override_settings(LOGIN_RATE_LIMIT="1/1")
+def test_after_waiting_retry_after_the_user_can_log_in_again(client: Client, alice: Any) -> None:
+    assert login(client, "alice", "wrong").status_code == 401
+    limited = login(client, "alice")
+    assert limited.status_code == 429
+
+    time.sleep(float(limited["Retry-After"]) + 0.1)
+
+    assert login(client, "alice").status_code == 200
+
+
+def test_a_non_ip_remote_address_is_not_stored(client: Client, alice: Any) -> None:
+    assert login(client, "alice", remote_addr="unix:/run/herald.sock").status_code == 200
+    assert TokenFamily.objects.get(user=alice).client_ip is None
