@@ -196,6 +196,17 @@ def token_family_revoke(*, family_id: uuid.UUID, reason: str) -> bool:
     return revoked == 1
 
 
+def token_families_purge_expired(*, now: datetime | None = None) -> int:
+    """Deletes logins whose every refresh token has expired: nothing they issued can be used any more.
+
+    (Access tokens live shorter than the refresh token minted with them.) Returns how many went.
+    """
+    now = now or timezone.now()
+    live = RefreshToken.objects.filter(expires_at__gt=now).values("family_id")
+    _, per_model = TokenFamily.objects.exclude(id__in=live).filter(created_at__lt=now).delete()
+    return per_model.get(TokenFamily._meta.label, 0)
+
+
 def _token_pair_issue(*, family: TokenFamily, now: datetime) -> TokenPair:
     pair, _ = _token_pair_issue_with_row(family=family, now=now)
     return pair

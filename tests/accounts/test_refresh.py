@@ -12,6 +12,7 @@ from django.test import Client
 from django.utils import timezone
 
 from herald.accounts.models import RefreshToken, TokenFamily
+from herald.accounts.tasks import accounts_token_families_purge_task
 from herald.accounts.tokens import new_jti, token_decode, token_encode
 from tests.accounts.conftest import PROFILE, REFRESH, bearer, login, post_json
 from tests.factories import UserFactory
@@ -139,3 +140,18 @@ def test_two_concurrent_refreshes_with_the_same_token_give_exactly_one_success()
     assert sorted(statuses) == [200, 401]
     # The loser looked like a replay, so the family is revoked: the token is spent exactly once.
     assert RefreshToken.objects.filter(used_at__isnull=False).count() == 1
+
+
+def test_purging_removes_only_logins_that_can_no_longer_be_used(client: Client, alice: Any) -> None:
+    live = login(client, "alice").json()
+    dead = login(client, "alice").json()
+    dead_family = token_decode(token=dead["refresh_token"], expected_type="refresh").family_id
+    RefreshToken.objects.filter(family_id=dead_family).update(
+        expires_at=timezone.now() - timedelta(seconds=1)
+    )
+
+    assert accounts_token_families_purge_task() == 1
+
+    assert not TokenFamily.objects.filter(pk=dead_family).exists()
+    assert refresh(client, live["refresh_token"]).status_code == 200
+    assert client.get(PROFILE, headers=bearer(dead["access_token"])).status_code == 401
