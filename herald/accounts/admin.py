@@ -29,11 +29,19 @@ class HeraldUserChangeForm(UserChangeForm):
         model = User
 
 
+class HeraldAdminPasswordChangeForm(AdminPasswordChangeForm):
+    def save(self, commit: bool = True) -> Any:
+        user = super().save(commit=commit)
+        if commit:  # a new password ends the user's API logins too, not only their sessions
+            services.user_sessions_revoke(user=user, reason="password_changed")
+        return user
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin, ModelAdmin):
     form = HeraldUserChangeForm
     add_form = HeraldUserCreationForm
-    change_password_form = AdminPasswordChangeForm
+    change_password_form = HeraldAdminPasswordChangeForm
     add_fieldsets = (
         (
             None,

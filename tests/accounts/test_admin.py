@@ -113,3 +113,28 @@ def test_log_out_everywhere_action_revokes_every_login(admin_client_: Client) ->
         admin_client_.get(f"/admin/accounts/tokenfamily/{user.token_families.get().pk}/change/").status_code
         == 200
     )
+
+
+def test_changing_a_password_in_the_admin_ends_the_users_api_logins(admin_client_: Client) -> None:
+    user = UserFactory.create()
+    pair = auth_login(username=user.username, password=DEFAULT_PASSWORD)
+
+    response = admin_client_.post(
+        f"/admin/accounts/user/{user.pk}/password/",
+        {
+            "password1": "brand-new-password-77",
+            "password2": "brand-new-password-77",
+            "usable_password": "true",
+        },
+    )
+
+    assert response.status_code == 302
+    profile = Client().get("/api/v1/auth/profile/", headers={"Authorization": f"Bearer {pair.access_token}"})
+    assert profile.status_code == 401
+
+
+def test_the_admin_login_accepts_an_email_in_any_case(client: Client) -> None:
+    UserFactory.create(username="boss", email="boss@example.com", is_superuser=True, staff=True)
+
+    assert client.login(username="BOSS@example.com", password=DEFAULT_PASSWORD)
+    assert client.get("/admin/").status_code == 200
