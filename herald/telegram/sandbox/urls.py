@@ -1,3 +1,5 @@
+
+
 app_name = "sandbox"
 
 urlpatterns: list = []
