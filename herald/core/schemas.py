@@ -38,4 +38,4 @@ def _encodable(value: str) -> str:
 
 
 # A string safe to store and query: use it for every free-text field of a request body.
-Text = Annotated[str, AfterValidator(_encodable), Field(pattern=r"^[^\x00]*$")]
+Text = Annotated[str, Field(pattern=r"^[^\x00]*$"), AfterValidator(_encodable)]
