@@ -111,16 +111,22 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=30000;",
     }
+    # A file, not in-memory: the worker integration tests run a real `celery worker` process that must
+    # see the rows the test writes (and the test the rows the worker writes).
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
 else:
-    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
+    # Persistent connections in production; in tests every thread closes its connection after each
+    # request, so the test database can be dropped at the end of the run.
+    DATABASES["default"].setdefault(
+        "CONN_MAX_AGE", 0 if TESTING else env.int("DATABASE_CONN_MAX_AGE", default=60)
+    )
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 # --- Cache and shared counters ----------------------------------------------------------------------
 
 REDIS_URL = env.str("REDIS_URL", default="")
-_default_cache = (
-    f"rediscache://{REDIS_URL.split('://', 1)[1]}" if REDIS_URL else f"filecache://{DATA_DIR / 'cache'}"
-)
+# django-environ maps redis:// and rediss:// (TLS) to Django's RedisCache as they are
+_default_cache = REDIS_URL or f"filecache://{DATA_DIR / 'cache'}"
 CACHES = {"default": env.cache("CACHE_URL", default=_default_cache)}
 if CACHES["default"]["BACKEND"] == "django_redis.cache.RedisCache":  # django-environ's older alias
     CACHES["default"]["BACKEND"] = "django.core.cache.backends.redis.RedisCache"
@@ -134,12 +140,14 @@ RATE_LIMIT_BACKEND = env.str("HERALD_RATE_LIMIT_BACKEND", default="redis" if RED
 _broker_dir = DATA_DIR / "broker"
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    for sub in ("queue", "processed"):
+    for sub in ("queue", "processed", "control"):
         (_broker_dir / sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
         "processed_folder": str(_broker_dir / "processed"),
+        # exchange bindings (remote control, broadcasts); kombu's default is a folder relative to the cwd
+        "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
 CELERY_TASK_IGNORE_RESULT = True
@@ -151,6 +159,19 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Redis (and SQS) redeliver a task that was taken but never acknowledged (its worker died) after this
+# many seconds; it must exceed the longest countdown/ETA a task is scheduled with.
+CELERY_BROKER_VISIBILITY_TIMEOUT = env.int("CELERY_BROKER_VISIBILITY_TIMEOUT", default=3600)
+if not CELERY_BROKER_URL.startswith("filesystem://"):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_BROKER_VISIBILITY_TIMEOUT}
+
+# --- Periodic tasks (beat) --------------------------------------------------------------------------
+
+# DatabaseScheduler copies these into django_celery_beat's tables on start; edit them in the admin.
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    # /health reports when a worker last ran this
+    "core.worker_heartbeat": {"task": "herald.core.tasks.worker_heartbeat", "schedule": 30.0},
+}
 
 # --- Telegram ---------------------------------------------------------------------------------------
 

@@ -1,9 +1,15 @@
+"""`/health` and `/metrics` as a monitoring system sees them."""
+
 from __future__ import annotations
+
+from datetime import timedelta
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from herald.core import views
+from herald.core.services import worker_heartbeat_record
 
 
 @pytest.mark.django_db
@@ -45,3 +51,24 @@ def test_unknown_api_route_is_json_404(client: Client) -> None:
     response = client.get("/api/no/such/thing")
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"
+
+
+@pytest.mark.django_db
+def test_health_reports_a_stale_worker_but_stays_up(client: Client) -> None:
+    worker_heartbeat_record(hostname="worker@gone", seen_at=timezone.now() - timedelta(minutes=5))
+    response = client.get("/health")
+    assert response.status_code == 200
+    report = response.json()["worker"]
+    assert report["hostname"] == "worker@gone"
+    assert report["stale"] is True
+    assert 300 <= report["last_seen_seconds_ago"] < 310
+    assert report["last_seen"] == f"{report['last_seen_seconds_ago']} s ago"
+
+
+@pytest.mark.django_db
+def test_health_names_the_most_recently_seen_worker(client: Client) -> None:
+    worker_heartbeat_record(hostname="worker@old", seen_at=timezone.now() - timedelta(minutes=5))
+    worker_heartbeat_record(hostname="worker@new")
+    report = client.get("/health").json()["worker"]
+    assert report["hostname"] == "worker@new"
+    assert report["stale"] is False
