@@ -47,17 +47,26 @@ def database_url_for_current_connection() -> str:
 class WorkerProcess:
     """Starts, feeds and stops one worker; its log is kept in ``data_dir / "worker.log"``."""
 
-    def __init__(self, data_dir: Path, *, extra_env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        extra_env: dict[str, str] | None = None,
+        include: tuple[str, ...] = (),
+        queue: str | None = None,
+    ) -> None:
         self.data_dir = data_dir
-        self.queue = f"test-{uuid.uuid4().hex[:12]}"
+        self.queue = queue or f"test-{uuid.uuid4().hex[:12]}"
         self.nodename = f"{self.queue}@localhost"
         self.log_path = data_dir / "worker.log"
         self.extra_env = extra_env or {}
+        self.include = include  # extra task modules, e.g. test-only tasks
         self.process: subprocess.Popen[bytes] | None = None
 
     # -- lifecycle -----------------------------------------------------------------------------------
 
     def start(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
         env = {
             **os.environ,
             "HERALD_DATA_DIR": str(self.data_dir),
@@ -75,6 +84,8 @@ class WorkerProcess:
             "--pool", "solo", "--queues", self.queue, "--hostname", self.nodename,
             "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel", "INFO",
         ]  # fmt: skip
+        if self.include:
+            command += ["--include", ",".join(self.include)]
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
                 command, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT

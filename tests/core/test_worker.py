@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.test import Client
 
 from herald.core.models import WorkerHeartbeat
@@ -63,3 +65,40 @@ def _pending_messages(worker: WorkerProcess) -> int:
     with worker.broker_connection() as conn:
         # not passive: Redis forgets a queue once it is empty, and declaring an existing queue is a no-op
         return int(conn.default_channel.queue_declare(queue=worker.queue).message_count)
+
+
+@pytest.mark.skipif(
+    settings.CELERY_BROKER_URL.startswith("filesystem://"),
+    reason="the embedded filesystem broker deletes a message when a worker takes it, so a task whose "
+    "worker is SIGKILLed is lost there (the outbox sweeper re-drives such sends); Redis keeps it",
+)
+def test_task_of_a_killed_worker_runs_again_after_restart(tmp_path: Path) -> None:
+    first = _worker_with_slow_task(tmp_path / "first")
+    marker = first.queue
+    started = WorkerHeartbeat.objects.filter(hostname=f"{marker}:started")
+    finished = WorkerHeartbeat.objects.filter(hostname=f"{marker}:finished")
+    first.send("tests.core.slow_marked_task", marker, 4.0)
+    first.start()
+    try:
+        first.wait_for(started.exists, what="the task starting on the first worker")
+    finally:
+        first.kill()
+    assert not finished.exists()
+
+    time.sleep(2.5)  # past the visibility timeout, so the next worker finds the task abandoned
+    second = _worker_with_slow_task(tmp_path / "second", queue=first.queue)
+    second.start()
+    try:
+        second.wait_for(finished.exists, timeout=25, what="the task finishing on the restarted worker")
+    finally:
+        second.stop()
+
+
+def _worker_with_slow_task(data_dir: Path, *, queue: str | None = None) -> WorkerProcess:
+    return WorkerProcess(
+        data_dir,
+        queue=queue,
+        include=("tests.core.worker_tasks",),
+        # Redis hands out an unacknowledged task again after this many seconds (an hour by default)
+        extra_env={"CELERY_BROKER_VISIBILITY_TIMEOUT": "2"},
+    )
