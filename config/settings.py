@@ -264,6 +264,8 @@ UNFOLD = {
 
 # Set for every process on one host (make run does) so /metrics adds up web, worker and beat.
 PROMETHEUS_MULTIPROC_DIR = env.str("PROMETHEUS_MULTIPROC_DIR", default="")
+# A worker with no web process beside it (its own container) serves /metrics on this port; 0 = off.
+HERALD_WORKER_METRICS_PORT = env.int("HERALD_WORKER_METRICS_PORT", default=0)
 
 # --- Logging ----------------------------------------------------------------------------------------
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import socket
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +20,7 @@ pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def worker(tmp_path: Path) -> Iterator[WorkerProcess]:
-    process = WorkerProcess(tmp_path)
+    process = WorkerProcess(tmp_path, extra_env={"HERALD_WORKER_METRICS_PORT": str(free_port())})
     process.start()
     yield process
     # stopped before pytest-django flushes the tables the worker has open
@@ -42,6 +44,21 @@ def test_real_worker_records_heartbeat_that_health_reports(worker: WorkerProcess
     assert report["stale"] is False
     assert report["last_seen_seconds_ago"] <= 5
     assert report["last_seen"] == f"{report['last_seen_seconds_ago']} s ago"
+
+    # the worker serves its own task counters, for deployments where it runs without a web process
+    port = worker.extra_env["HERALD_WORKER_METRICS_PORT"]
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+        metrics = response.read().decode()
+    assert (
+        'herald_celery_tasks_total{outcome="success",task="herald.core.tasks.worker_heartbeat"} 1.0'
+        in metrics
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def test_tasks_queued_before_the_worker_starts_are_all_run(tmp_path: Path) -> None:
