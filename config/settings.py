@@ -227,6 +227,14 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 SECURE_PROXY_SSL_HEADER = (
     ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("HERALD_BEHIND_PROXY", default=False) else None
 )
+# Served over HTTPS (the public URL says so): cookies go over HTTPS only. HSTS and the HTTP->HTTPS
+# redirect are opt-in, usually done by the proxy; /health and /metrics stay reachable over plain HTTP.
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.bool(
+    "HERALD_SECURE_COOKIES", default=HERALD_PUBLIC_URL.startswith("https://")
+)
+SECURE_HSTS_SECONDS = env.int("HERALD_HSTS_SECONDS", default=0)
+SECURE_SSL_REDIRECT = env.bool("HERALD_SSL_REDIRECT", default=False)
+SECURE_REDIRECT_EXEMPT = [r"^health$", r"^metrics$"]
 
 # --- Static, media, i18n ----------------------------------------------------------------------------
 
