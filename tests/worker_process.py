@@ -1,7 +1,10 @@
 """A real `celery -A config worker` process for integration tests, sharing the test database.
 
-The worker gets its own data directory, so the embedded filesystem broker it reads is private to the
-test, and consumes only its own queue, so it cannot take tasks meant for anyone else on a shared broker.
+By default the worker gets its own data directory, so the embedded filesystem broker it reads is private
+to the test, and consumes only its own queue, so it cannot take tasks meant for anyone else on a shared
+broker; the test feeds it with ``send``. With ``shared_broker=True`` it reads the test process's broker and
+default queue instead (purged first), so tasks the code under test enqueues (``.delay()``, ``on_commit``)
+reach it as in production.
 """
 
 from __future__ import annotations
@@ -54,10 +57,13 @@ class WorkerProcess:
         extra_env: dict[str, str] | None = None,
         include: tuple[str, ...] = (),
         queue: str | None = None,
+        shared_broker: bool = False,
     ) -> None:
         self.data_dir = data_dir
-        self.queue = queue or f"test-{uuid.uuid4().hex[:12]}"
-        self.nodename = f"{self.queue}@localhost"
+        self.shared_broker = shared_broker
+        name = f"test-{uuid.uuid4().hex[:12]}"
+        self.queue = celery_app.conf.task_default_queue if shared_broker else (queue or name)
+        self.nodename = f"{name}@localhost"
         self.log_path = data_dir / "worker.log"
         self.extra_env = extra_env or {}
         self.include = include  # extra task modules, e.g. test-only tasks
@@ -67,9 +73,14 @@ class WorkerProcess:
 
     def start(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        if self.shared_broker:
+            # tasks left over from earlier tests must not run against this test's data
+            with self.broker_connection() as conn:
+                conn.default_channel.queue_purge(self.queue)
         env = {
             **os.environ,
-            "HERALD_DATA_DIR": str(self.data_dir),
+            # the embedded broker lives under the data dir: the test's own one, or a private one
+            "HERALD_DATA_DIR": str(settings.DATA_DIR if self.shared_broker else self.data_dir),
             "DATABASE_URL": database_url_for_current_connection(),
             # secrets at rest must decrypt the same way in the worker as in the test
             "HERALD_SECRET_KEY": settings.SECRET_KEY,
@@ -112,7 +123,7 @@ class WorkerProcess:
     def broker_connection(self) -> Connection:
         """A connection to the broker this worker reads (its private folder for the embedded broker)."""
         options = dict(getattr(settings, "CELERY_BROKER_TRANSPORT_OPTIONS", {}))
-        if settings.CELERY_BROKER_URL.startswith("filesystem://"):
+        if settings.CELERY_BROKER_URL.startswith("filesystem://") and not self.shared_broker:
             broker = self.data_dir / "broker"
             for sub in ("queue", "processed", "control"):
                 (broker / sub).mkdir(parents=True, exist_ok=True)

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.test import Client
 
 from herald.core.models import WorkerHeartbeat
+from herald.core.tasks import worker_heartbeat
 from tests.worker_process import WorkerProcess
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -76,6 +77,19 @@ def test_tasks_queued_before_the_worker_starts_are_all_run(tmp_path: Path) -> No
     finally:
         worker.stop()
     assert WorkerHeartbeat.objects.filter(hostname=worker.nodename).count() == 1
+
+
+def test_tasks_enqueued_by_the_code_reach_a_real_worker(tmp_path: Path) -> None:
+    worker = WorkerProcess(tmp_path, shared_broker=True)
+    worker.start()
+    try:
+        worker_heartbeat.delay()  # the way beat and services enqueue: the configured broker, default queue
+        worker.wait_for(
+            WorkerHeartbeat.objects.filter(hostname=worker.nodename).exists,
+            what="the heartbeat row of a task enqueued with .delay()",
+        )
+    finally:
+        worker.stop()
 
 
 def _pending_messages(worker: WorkerProcess) -> int:
