@@ -170,7 +170,12 @@ if not CELERY_BROKER_URL.startswith("filesystem://"):
 # DatabaseScheduler copies these into django_celery_beat's tables on start; edit them in the admin.
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # /health reports when a worker last ran this
-    "core.worker_heartbeat": {"task": "herald.core.tasks.worker_heartbeat", "schedule": 30.0},
+    # (expire_seconds: while no worker runs, heartbeats are dropped instead of piling up in the broker)
+    "core.worker_heartbeat": {
+        "task": "herald.core.tasks.worker_heartbeat",
+        "schedule": 30.0,
+        "options": {"expire_seconds": 25},
+    },
 }
 
 # --- Telegram ---------------------------------------------------------------------------------------

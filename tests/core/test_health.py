@@ -9,6 +9,7 @@ from django.test import Client
 from django.utils import timezone
 
 from herald.core import views
+from herald.core.models import WorkerHeartbeat
 from herald.core.services import worker_heartbeat_record
 
 
@@ -72,3 +73,14 @@ def test_health_names_the_most_recently_seen_worker(client: Client) -> None:
     report = client.get("/health").json()["worker"]
     assert report["hostname"] == "worker@new"
     assert report["stale"] is False
+
+
+@pytest.mark.django_db
+def test_workers_gone_for_a_week_are_forgotten(client: Client) -> None:
+    worker_heartbeat_record(hostname="worker@replaced-container", seen_at=timezone.now() - timedelta(days=8))
+    worker_heartbeat_record(hostname="worker@yesterday", seen_at=timezone.now() - timedelta(days=1))
+    worker_heartbeat_record(hostname="worker@now")
+    assert set(WorkerHeartbeat.objects.values_list("hostname", flat=True)) == {
+        "worker@yesterday",
+        "worker@now",
+    }
