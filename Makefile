@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 DATA   ?= $(or $(HERALD_DATA_DIR),var)
 
-.PHONY: install run test lint format migrate bench clean
+.PHONY: install run test test-servers smoke lint format migrate bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,14 @@ format: install
 
 test: install lint
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# the suite against a private PostgreSQL + Redis on loopback (needs their server packages), as CI does
+test-servers: install
+	bin/with-pg-redis $(BIN)/pytest $(PYTEST_ARGS)
+
+# `make run` answers /health, /sandbox/ and /api/docs, runs beat's heartbeat, stops cleanly on Ctrl-C
+smoke: install
+	bin/smoke-run
 
 bench: install
 	$(BIN)/python bench/telegram_fanout.py

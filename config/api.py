@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.openapi.schema import OpenAPISchema
 
 from herald.core.errors import HeraldError
+from herald.core.openapi import document_error_responses
 
-api = NinjaAPI(
+
+class HeraldAPI(NinjaAPI):
+    """A NinjaAPI whose OpenAPI document also lists the JSON error answers (400/401/404) of each operation."""
+
+    def get_openapi_schema(self, **kwargs: Any) -> OpenAPISchema:
+        document = super().get_openapi_schema(**kwargs)
+        document_error_responses(document)
+        return document
+
+
+api = HeraldAPI(
     title="Herald API",
     version="1",
     description="Bots, channel studio, wallet, deal alerts and brand content, on one platform.",
@@ -53,6 +67,13 @@ def on_authentication_error(request: HttpRequest, exc: AuthenticationError) -> H
         request,
         {"code": "unauthorized", "message": "Authentication credentials were missing or invalid."},
         status=401,
+    )
+
+
+@api.exception_handler(Http404)
+def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return api.create_response(
+        request, {"code": "not_found", "message": str(exc) or "No such object."}, status=404
     )
 
 

@@ -111,20 +111,23 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=30000;",
     }
-    # Tests get a file too: the default in-memory test database is shared-cache, where a second
-    # writer fails at once with "database table is locked" instead of waiting, so race tests with
-    # real threads could not run.
-    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test-db.sqlite3")}
+    # A file, not in-memory: a real `celery worker` process in the integration tests must see the test's
+    # rows, and threads (live server, race tests) wait on the busy timeout instead of failing with
+    # "database table is locked" as they do on shared-cache memory.
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
 else:
-    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
+    # Persistent connections in production; in tests every thread closes its connection after each
+    # request, so the test database can be dropped at the end of the run.
+    DATABASES["default"].setdefault(
+        "CONN_MAX_AGE", 0 if TESTING else env.int("DATABASE_CONN_MAX_AGE", default=60)
+    )
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 # --- Cache and shared counters ----------------------------------------------------------------------
 
 REDIS_URL = env.str("REDIS_URL", default="")
-_default_cache = (
-    f"rediscache://{REDIS_URL.split('://', 1)[1]}" if REDIS_URL else f"filecache://{DATA_DIR / 'cache'}"
-)
+# django-environ maps redis:// and rediss:// (TLS) to Django's RedisCache as they are
+_default_cache = REDIS_URL or f"filecache://{DATA_DIR / 'cache'}"
 CACHES = {"default": env.cache("CACHE_URL", default=_default_cache)}
 if CACHES["default"]["BACKEND"] == "django_redis.cache.RedisCache":  # django-environ's older alias
     CACHES["default"]["BACKEND"] = "django.core.cache.backends.redis.RedisCache"
@@ -138,12 +141,14 @@ RATE_LIMIT_BACKEND = env.str("HERALD_RATE_LIMIT_BACKEND", default="redis" if RED
 _broker_dir = DATA_DIR / "broker"
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    for sub in ("queue", "processed"):
+    for sub in ("queue", "processed", "control"):
         (_broker_dir / sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
         "processed_folder": str(_broker_dir / "processed"),
+        # exchange bindings (remote control, broadcasts); kombu's default is a folder relative to the cwd
+        "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
 CELERY_TASK_IGNORE_RESULT = True
@@ -155,6 +160,24 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Redis (and SQS) redeliver a task that was taken but never acknowledged (its worker died) after this
+# many seconds; it must exceed the longest countdown/ETA a task is scheduled with.
+CELERY_BROKER_VISIBILITY_TIMEOUT = env.int("CELERY_BROKER_VISIBILITY_TIMEOUT", default=3600)
+if not CELERY_BROKER_URL.startswith("filesystem://"):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_BROKER_VISIBILITY_TIMEOUT}
+
+# --- Periodic tasks (beat) --------------------------------------------------------------------------
+
+# DatabaseScheduler copies these into django_celery_beat's tables on start; edit them in the admin.
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    # /health reports when a worker last ran this
+    # (expire_seconds: while no worker runs, heartbeats are dropped instead of piling up in the broker)
+    "core.worker_heartbeat": {
+        "task": "herald.core.tasks.worker_heartbeat",
+        "schedule": 30.0,
+        "options": {"expire_seconds": 25},
+    },
+}
 
 # --- Telegram ---------------------------------------------------------------------------------------
 
@@ -210,6 +233,14 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 SECURE_PROXY_SSL_HEADER = (
     ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("HERALD_BEHIND_PROXY", default=False) else None
 )
+# Served over HTTPS (the public URL says so): cookies go over HTTPS only. HSTS and the HTTP->HTTPS
+# redirect are opt-in, usually done by the proxy; /health and /metrics stay reachable over plain HTTP.
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.bool(
+    "HERALD_SECURE_COOKIES", default=HERALD_PUBLIC_URL.startswith("https://")
+)
+SECURE_HSTS_SECONDS = env.int("HERALD_HSTS_SECONDS", default=0)
+SECURE_SSL_REDIRECT = env.bool("HERALD_SSL_REDIRECT", default=False)
+SECURE_REDIRECT_EXEMPT = [r"^health$", r"^metrics$"]
 
 # --- Static, media, i18n ----------------------------------------------------------------------------
 
@@ -247,6 +278,8 @@ UNFOLD = {
 
 # Set for every process on one host (make run does) so /metrics adds up web, worker and beat.
 PROMETHEUS_MULTIPROC_DIR = env.str("PROMETHEUS_MULTIPROC_DIR", default="")
+# A worker with no web process beside it (its own container) serves /metrics on this port; 0 = off.
+HERALD_WORKER_METRICS_PORT = env.int("HERALD_WORKER_METRICS_PORT", default=0)
 
 # --- Logging ----------------------------------------------------------------------------------------
 

@@ -1,7 +1,8 @@
 """Prometheus metrics: HTTP requests by route, Celery tasks by name and outcome, Telegram calls by method.
 
 With several processes on one host (web, worker, beat) set ``PROMETHEUS_MULTIPROC_DIR`` for every process
-and `/metrics` adds them up; ``make run`` does this.
+and `/metrics` adds them up; ``make run`` does this. A worker on a host (or container) without a web process
+serves its own metrics on ``HERALD_WORKER_METRICS_PORT``.
 """
 
 from __future__ import annotations
@@ -45,9 +46,25 @@ def _on_retry(sender: Any = None, **_: Any) -> None:
     TASKS.labels(task=getattr(sender, "name", "unknown"), outcome="retry").inc()
 
 
+def _serve_worker_metrics(**_: Any) -> None:
+    from django.conf import settings
+    from prometheus_client import REGISTRY, CollectorRegistry, start_http_server
+
+    if not settings.HERALD_WORKER_METRICS_PORT:
+        return
+    registry = REGISTRY
+    if settings.PROMETHEUS_MULTIPROC_DIR:  # prefork children count tasks in files; add them up
+        from prometheus_client import multiprocess
+
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+    start_http_server(settings.HERALD_WORKER_METRICS_PORT, addr=settings.HERALD_HOST, registry=registry)
+
+
 def connect_celery_signals() -> None:
     from celery import signals
 
+    signals.worker_ready.connect(_serve_worker_metrics, weak=False, dispatch_uid="herald-metrics-serve")
     signals.task_prerun.connect(_on_prerun, weak=False, dispatch_uid="herald-metrics-prerun")
     signals.task_postrun.connect(_on_postrun, weak=False, dispatch_uid="herald-metrics-postrun")
     signals.task_retry.connect(_on_retry, weak=False, dispatch_uid="herald-metrics-retry")

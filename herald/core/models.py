@@ -1,4 +1,4 @@
-"""Abstract base models shared by every app."""
+"""Abstract base models shared by every app, and the worker heartbeat that `/health` reports."""
 
 from __future__ import annotations
 
@@ -11,3 +11,16 @@ class TimeStampedModel(models.Model):
 
     class Meta:
         abstract = True
+
+
+class WorkerHeartbeat(models.Model):
+    """The last time a Celery worker ran the periodic heartbeat task; one row per worker host name."""
+
+    hostname = models.CharField(max_length=255, unique=True)
+    seen_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = "worker heartbeat"
+
+    def __str__(self) -> str:
+        return f"{self.hostname} at {self.seen_at:%Y-%m-%d %H:%M:%S}"

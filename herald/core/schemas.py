@@ -37,5 +37,11 @@ def _encodable(value: str) -> str:
     return value
 
 
+class ValidationErrorOut(ErrorOut):
+    """A 400 for bad input: ``errors`` names each field that was wrong."""
+
+    errors: list[FieldErrorOut] = Field(default_factory=list, description="Per-field validation errors.")
+
+
 # A string safe to store and query: use it for every free-text field of a request body.
 Text = Annotated[str, Field(pattern=r"^[^\x00]*$"), AfterValidator(_encodable)]

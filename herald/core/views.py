@@ -1,4 +1,4 @@
-"""`/health` (database, broker, cache) and `/metrics` (Prometheus text), plus JSON error handlers."""
+"""`/health` (database, broker, cache, last worker heartbeat), `/metrics` (Prometheus text), JSON errors."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
 
 from herald.core.middleware import MACHINE_PATHS, json_error
+from herald.core.selectors import worker_status_latest
 
 
 def _check_database() -> None:
@@ -58,8 +59,25 @@ def health(request: HttpRequest) -> JsonResponse:
             results[name] = {"ok": True, "latency_ms": round((time.perf_counter() - started) * 1000, 2)}
     healthy = all(r["ok"] for r in results.values())
     return JsonResponse(
-        {"status": "ok" if healthy else "unavailable", "checks": results}, status=200 if healthy else 503
+        {"status": "ok" if healthy else "unavailable", "checks": results, "worker": _worker_report()},
+        status=200 if healthy else 503,
     )
+
+
+def _worker_report() -> dict[str, Any]:
+    # Reported, not checked: web keeps serving while workers restart, so a stale worker is no 503.
+    try:
+        status = worker_status_latest()
+    except Exception as exc:  # the database check above already says why
+        return {"last_seen": None, "stale": True, "error": f"{type(exc).__name__}: {exc}"}
+    age = status.last_seen_seconds_ago
+    last_seen = "never" if age is None else f"{age} s ago"
+    return {
+        "hostname": status.hostname,
+        "last_seen": last_seen,
+        "last_seen_seconds_ago": age,
+        "stale": status.stale,
+    }
 
 
 @require_GET
