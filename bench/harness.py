@@ -90,18 +90,10 @@ def running_herald(
         }
         herald = Herald(base_url=base_url, env=env, data_dir=data_dir)
         herald.manage("migrate", "--noinput")
+        # as make run serves it: gunicorn, one process (the sandbox's limits are per process), threads
         herald.start(
-            str(VENV_BIN / "uvicorn"),
-            "config.asgi:application",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--lifespan",
-            "off",
-            "--no-access-log",
-            "--log-level",
-            "warning",
+            *(str(VENV_BIN / "gunicorn"), "config.wsgi:application", "--bind", f"127.0.0.1:{port}"),
+            *("--worker-class", "gthread", "--workers", "1", "--threads", "16", "--log-level", "warning"),
             name="web",
         )
         for n in range(workers):

@@ -1,4 +1,4 @@
-"""ASGI entry point served by uvicorn."""
+"""ASGI entry point, for an ASGI server. Herald serves WSGI with gunicorn: see docs/production.md."""
 
 import os
 
