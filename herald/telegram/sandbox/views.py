@@ -189,6 +189,7 @@ def _bot_public(bot: Bot) -> dict[str, Any]:
         "username": bot.username,
         "first_name": bot.first_name,
         "webhook_url": bot.webhook_url,
+        "commands": bot.commands,
     }
 
 
