@@ -1,4 +1,4 @@
-"""The browser chat at /sandbox/, driven in headless Chromium: write, command, press, upload, watch a channel."""
+"""The browser chat at /sandbox/ in headless Chromium: write, use commands, press, upload, watch a channel."""
 
 from __future__ import annotations
 
