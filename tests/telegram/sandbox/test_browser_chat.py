@@ -53,7 +53,7 @@ class BotSide:
 
 
 def test_a_person_talks_to_a_bot_and_watches_a_channel(live_server: LiveServer) -> None:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import FilePayload, expect, sync_playwright
 
     bot = sandbox_bot("echo_bot", "Echo")
     channel = sandbox_channel("Deals", admins=["echo_bot"])
@@ -92,10 +92,8 @@ def test_a_person_talks_to_a_bot_and_watches_a_channel(live_server: LiveServer) 
             query = bot_side.wait_for("callback_query")
             assert query["data"] == "deals" and query["from"]["first_name"] == "Bea"
 
-            page.set_input_files(
-                "#composer-photo",
-                files=[{"name": "dot.png", "mimeType": "image/png", "buffer": tiny_png(8, 8)}],
-            )
+            photo_file: FilePayload = {"name": "dot.png", "mimeType": "image/png", "buffer": tiny_png(8, 8)}
+            page.set_input_files("#composer-photo", files=[photo_file])
             page.fill("#composer-text", "my photo")
             page.click("#composer-send")
             expect(page.locator(".message.from-user img")).to_be_visible()
