@@ -138,9 +138,15 @@ def _reply_markup(value: dict | None, *, inline_only: bool = False) -> dict | No
 
 def _check_can_post(bot: Bot, entry: ChatEntry) -> None:
     chat = entry.chat
+    if chat.migrated_to_chat_id is not None:
+        raise BotApiError(
+            400,
+            "Bad Request: group chat was upgraded to a supergroup chat",
+            parameters={"migrate_to_chat_id": chat.migrated_to_chat_id},
+        )
     if chat.type == Chat.Type.PRIVATE or bot.id in entry.admin_ids:
         return
-    kind = "channel" if chat.type == Chat.Type.CHANNEL else "supergroup"
+    kind = {Chat.Type.CHANNEL: "channel", Chat.Type.GROUP: "group"}.get(Chat.Type(chat.type), "supergroup")
     raise forbidden(f"bot is not a member of the {kind} chat")
 
 

@@ -222,6 +222,8 @@ def users(request: HttpRequest) -> Any:
 
 
 def _chats_view(chat_type: str) -> Callable[..., HttpResponseBase]:
+    types = [chat_type] if chat_type == Chat.Type.CHANNEL else [Chat.Type.SUPERGROUP, Chat.Type.GROUP]
+
     @control("GET", "POST")
     def view(request: HttpRequest) -> Any:
         if request.method == "GET":
@@ -232,12 +234,19 @@ def _chats_view(chat_type: str) -> Callable[..., HttpResponseBase]:
                     "username": chat.username or None,
                     "admins": [bot.username for bot in chat.admins.all()],
                 }
-                for chat in Chat.objects.filter(type=chat_type).prefetch_related("admins").order_by("title")
+                for chat in Chat.objects.filter(type__in=types, migrated_to_chat_id__isnull=True)
+                .prefetch_related("admins")
+                .order_by("title")
             ]
         body = _json_body(request)
         admins = body.get("admins", [])
+        kind = chat_type
+        if chat_type == Chat.Type.SUPERGROUP and body.get("type") not in (None, "", "supergroup"):
+            if body.get("type") != "group":
+                raise ControlError('"type" must be "supergroup" (the default) or "group" (a basic group)')
+            kind = Chat.Type.GROUP
         chat = services.sandbox_chat_create(
-            chat_type=chat_type,
+            chat_type=kind,
             title=_str(body, "title", required=True),
             username=_str(body, "username"),
             admins=admins,
@@ -312,6 +321,15 @@ def redeliver(request: HttpRequest) -> Any:
     body = _json_body(request)
     update = services.sandbox_redeliver(bot=_bot_ref(body), update_id=_int(body, "update_id"))
     return {"update_id": update.update_id, "state": update.state}
+
+
+@control("POST")
+def migrate(request: HttpRequest) -> Any:
+    body = _json_body(request)
+    if body.get("chat") in (None, ""):
+        raise ControlError('"chat" is required')
+    supergroup = services.sandbox_group_migrate(chat=services.sandbox_chat_get(chat_id=body["chat"]))
+    return {"id": supergroup.id}
 
 
 @control("GET")
