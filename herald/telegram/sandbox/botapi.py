@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from herald.telegram.sandbox.errors import NOT_FOUND, UNAUTHORIZED, BotApiError, bad_request, forbidden
 from herald.telegram.sandbox.files import file_from_reference, file_store_upload
-from herald.telegram.sandbox.formatting import parse_html
+from herald.telegram.sandbox.formatting import parse_html, parse_markdown
 from herald.telegram.sandbox.limits import limits_check_send
 from herald.telegram.sandbox.models import (
     Bot,
@@ -68,7 +68,9 @@ def _formatted(
         mode = parse_mode.lower()
         if mode == "html":
             text, found = parse_html(text)
-        elif mode not in ("markdown", "markdownv2"):
+        elif mode in ("markdown", "markdownv2"):
+            text, found = parse_markdown(text, v2=mode == "markdownv2")
+        else:
             raise bad_request("unsupported parse_mode")
     elif entities:
         for entity in entities:
