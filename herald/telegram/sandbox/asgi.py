@@ -3,8 +3,9 @@
 Under uvicorn, a request through Django's handler and its sync middleware hops between the event loop
 and the one shared sync thread several times: about 4 ms of CPU per call. Bot API calls with a query
 string, form or JSON body are answered here instead, with one hop to a dedicated worker thread that
-runs the same ``bot_api_call`` the Django view runs. Uploads (multipart), long polling (getUpdates) and
-anything unusual still go through Django, so both paths give the same answers.
+runs the same ``bot_api_call`` the Django view runs. getUpdates long polls wait here on the event loop,
+holding no thread. Uploads (multipart) and anything unusual still go through Django, so both paths give
+the same answers.
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ ASGIApp = Callable[..., Awaitable[None]]
 _PREFIX = "/sandbox/bot"
 _ROUTE = "/sandbox/bot<str:token>/<str:method>"
 _SIMPLE_BODIES = ("", "application/json", "application/x-www-form-urlencoded")
-_SLOW_METHODS = {"getupdates"}  # may wait; must not hold the fast path's worker thread
+_LONG_POLL_MAX_SECONDS = 50
+_LONG_POLL_CHECK_SECONDS = 0.2
 
 
 def _content_type(scope: Scope) -> str:
@@ -44,19 +46,35 @@ def _content_type(scope: Scope) -> str:
     return ""
 
 
-def _run_call(token: str, method: str, raw: dict[str, Any]) -> tuple[int, bytes]:
+def _close_broken_connections() -> None:
+    # Django closes broken connections at the end of its requests; the fast path's thread does it itself.
+    for connection in connections.all(initialized_only=True):
+        if connection.errors_occurred and not connection.is_usable():
+            connection.close()
+
+
+def _run_call(token: str, method: str, raw: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     from herald.telegram.sandbox.botapi import bot_api_call
 
     try:
-        status, body = bot_api_call(token=token, method_name=method, raw=raw, files={})
+        return bot_api_call(token=token, method_name=method, raw=raw, files={})
     except Exception:  # a bug must still answer in Telegram's shape, and be logged
         logger.exception("sandbox Bot API call %s failed", method)
-        status, body = 500, {"ok": False, "error_code": 500, "description": "Internal Server Error"}
+        return 500, {"ok": False, "error_code": 500, "description": "Internal Server Error"}
     finally:
-        # Django closes broken connections at the end of its requests; this thread does it itself.
-        for connection in connections.all(initialized_only=True):
-            if connection.errors_occurred and not connection.is_usable():
-                connection.close()
+        _close_broken_connections()
+
+
+def _has_pending_updates(token: str) -> bool:
+    from herald.telegram.sandbox.botapi import bot_has_pending_updates
+
+    try:
+        return bot_has_pending_updates(token=token)
+    finally:
+        _close_broken_connections()
+
+
+def _encode(status: int, body: dict[str, Any]) -> tuple[int, bytes]:
     return status, json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
 
 
@@ -79,7 +97,7 @@ class SandboxBotApiFastPath:
         if not path.startswith(_PREFIX) or _content_type(scope) not in _SIMPLE_BODIES:
             return None
         token, slash, method = path[len(_PREFIX) :].partition("/")
-        if not slash or not token or not method or "/" in method or method.lower() in _SLOW_METHODS:
+        if not slash or not token or not method or "/" in method:
             return None
         return unquote(token), method
 
@@ -134,5 +152,25 @@ class SandboxBotApiFastPath:
             except (ValueError, UnicodeDecodeError) as error:
                 description = json.dumps(f"Bad Request: can't parse request: {error}")
                 return 400, f'{{"ok":false,"error_code":400,"description":{description}}}'.encode()
+        if method.lower() == "getupdates":
+            return await self._long_poll(token, method, raw)
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.executor, _run_call, token, method, raw)
+        return _encode(*await loop.run_in_executor(self.executor, _run_call, token, method, raw))
+
+    async def _long_poll(self, token: str, method: str, raw: dict[str, Any]) -> tuple[int, bytes]:
+        """getUpdates with ``timeout``: answer at once if there are updates, else wait on the event loop."""
+        loop = asyncio.get_running_loop()
+        try:
+            wait = min(max(int(str(raw.get("timeout") or 0)), 0), _LONG_POLL_MAX_SECONDS)
+        except ValueError:
+            wait = 0  # the call below answers the type error
+        now_only = {**raw, "timeout": 0}
+        status, body = await loop.run_in_executor(self.executor, _run_call, token, method, now_only)
+        if status != 200 or body["result"] or wait == 0:
+            return _encode(status, body)
+        deadline = loop.time() + wait
+        while loop.time() < deadline:
+            await asyncio.sleep(min(_LONG_POLL_CHECK_SECONDS, max(0.0, deadline - loop.time())))
+            if await loop.run_in_executor(self.executor, _has_pending_updates, token):
+                return _encode(*await loop.run_in_executor(self.executor, _run_call, token, method, now_only))
+        return _encode(status, body)

@@ -58,7 +58,7 @@ def test_fast_path_and_django_view_give_the_same_answers(shop_bot: SandboxBot, a
     )
 
 
-def test_uploads_long_polls_and_other_paths_still_go_through_django(shop_bot: SandboxBot, ann: int) -> None:
+def test_uploads_and_other_paths_still_go_through_django(shop_bot: SandboxBot, ann: int) -> None:
     base = f"/sandbox/bot{shop_bot.token}"
     upload, updates, broken, page = through_asgi(
         (
@@ -98,6 +98,31 @@ def test_which_requests_take_the_fast_path() -> None:
     )
     assert application._route(scope("/sandbox/bot1:a/getMe", method="GET")) == ("1:a", "getMe")
     assert application._route(scope("/sandbox/bot1:a/sendPhoto", "multipart/form-data; boundary=x")) is None
-    assert application._route(scope("/sandbox/bot1:a/getUpdates")) is None
+    assert application._route(scope("/sandbox/bot1:a/getUpdates")) == ("1:a", "getUpdates")
     assert application._route(scope("/sandbox/api/bots", "application/json")) is None
     assert application._route(scope("/sandbox/bot1:a/sendMessage", method="PUT")) is None
+
+
+def test_a_long_poll_waits_without_holding_the_server(shop_bot: SandboxBot, ann: int) -> None:
+    async def run() -> tuple[httpx.Response, float, float]:
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver", timeout=20) as client:
+            loop = asyncio.get_running_loop()
+            started = loop.time()
+            poll = asyncio.create_task(
+                client.get(f"/sandbox/bot{shop_bot.token}/getUpdates", params={"timeout": 10})
+            )
+            await asyncio.sleep(0.3)
+            assert not poll.done()
+            # the control API (a Django view) answers while the long poll waits
+            sent = await client.post(
+                "/sandbox/api/send", json={"bot": "shop_bot", "from": ann, "text": "ping"}
+            )
+            assert sent.status_code == 200
+            sent_at = loop.time() - started
+            response = await poll
+            return response, sent_at, loop.time() - started
+
+    response, sent_at, answered_at = asyncio.run(run())
+    assert [u["message"]["text"] for u in response.json()["result"]] == ["ping"]
+    assert sent_at < 2 and answered_at < sent_at + 1.5
