@@ -28,6 +28,7 @@ from herald.telegram.sandbox.registry import bot_by_token
 logger = logging.getLogger(__name__)
 
 _JSON_DUMPS = {"ensure_ascii": False}
+_INLINE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp"}
 
 
 def _telegram_json(status: int, body: dict[str, Any]) -> HttpResponse:
@@ -94,10 +95,14 @@ def file_download(request: HttpRequest, token: str, file_path: str) -> HttpRespo
 def _file_response(file: File | None) -> HttpResponseBase:
     if file is None or not file_storage_path(file).is_file():
         return _telegram_json(404, {"ok": False, "error_code": 404, "description": "Not Found"})
+    # Uploaded bytes are shown inline only when they are a plain image: an uploaded HTML or SVG file
+    # served inline from Herald's origin could run script.
+    inline = file.mime_type in _INLINE_TYPES
     return FileResponse(
         file_storage_path(file).open("rb"),
-        content_type=file.mime_type or "application/octet-stream",
-        filename=file.file_name or "",
+        content_type=file.mime_type if inline else "application/octet-stream",
+        as_attachment=not inline,
+        filename=file.file_name or file.file_path.rsplit("/", 1)[-1],
     )
 
 
