@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -81,10 +82,19 @@ def _type_error(method: Method, field: Field) -> Exception:
     return bad_request(f'field "{field.name}" must be of type {field.type_label}')
 
 
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def json_loads_strict(text: str | bytes) -> Any:
+    """JSON as Telegram reads it: NaN and Infinity are not JSON."""
+    return json.loads(text, parse_constant=_refuse_constant)
+
+
 def _parse_json(value: Any) -> Any:
     if isinstance(value, str):
         try:
-            return json.loads(value)
+            return json_loads_strict(value)
         except ValueError:
             return _Invalid
     return value
@@ -138,9 +148,10 @@ def _coerce_scalar(kind: str, value: Any) -> Any:
             return float(value)
         if isinstance(value, str):
             try:
-                return float(value)
+                number = float(value)
             except ValueError:
                 return _Invalid
+            return number if math.isfinite(number) else _Invalid
         return _Invalid
     return _Invalid
 

@@ -24,6 +24,7 @@ from herald.telegram.sandbox.files import file_storage_path
 from herald.telegram.sandbox.limits import limits_enabled, limits_set
 from herald.telegram.sandbox.models import Bot, Chat, File, User
 from herald.telegram.sandbox.registry import bot_by_token
+from herald.telegram.sandbox.spec import json_loads_strict
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +47,7 @@ def _request_params(request: HttpRequest) -> tuple[dict[str, Any], dict[str, Any
     if request.method == "POST":
         content_type = request.content_type or ""
         if content_type == "application/json":
-            body = json.loads(request.body or b"{}")
+            body = json_loads_strict(request.body or b"{}")
             if not isinstance(body, dict):
                 raise ValueError("the JSON body must be an object")
             raw.update(body)
@@ -117,7 +118,7 @@ def _json_body(request: HttpRequest) -> dict[str, Any]:
     if request.content_type and request.content_type.startswith("multipart/"):
         return dict(request.POST.items())
     try:
-        body = json.loads(request.body or b"{}")
+        body = json_loads_strict(request.body or b"{}")
     except ValueError as error:
         raise ControlError(f"the body is not valid JSON: {error}", code="malformed_json") from None
     if not isinstance(body, dict):
