@@ -206,6 +206,25 @@ def _coerce(method: Method, field: Field, value: Any, files: dict[str, UploadedF
     return parsed
 
 
+def clean_strings(value: Any) -> Any:
+    """The same value with NUL characters removed; ValueError for text that is not valid Unicode.
+
+    Telegram answers "strings must be encoded in UTF-8" to lone surrogates, and PostgreSQL cannot store
+    NUL in text, so neither gets past the door.
+    """
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError("strings must be encoded in UTF-8") from None
+        return value.replace("\x00", "") if "\x00" in value else value
+    if isinstance(value, list):
+        return [clean_strings(item) for item in value]
+    if isinstance(value, dict):
+        return {clean_strings(key): clean_strings(item) for key, item in value.items()}
+    return value
+
+
 def _is_absent(value: Any) -> bool:
     return value is None or (isinstance(value, str) and value == "")
 
