@@ -78,7 +78,11 @@ def bot_api(request: HttpRequest, token: str, method: str) -> HttpResponse:
         return _telegram_json(
             400, {"ok": False, "error_code": 400, "description": f"Bad Request: can't parse request: {error}"}
         )
-    status, body = bot_api_call(token=token, method_name=method, raw=raw, files=files)
+    try:
+        status, body = bot_api_call(token=token, method_name=method, raw=raw, files=files)
+    except Exception:  # a bug: logged, and still answered in Telegram's shape
+        logger.exception("sandbox Bot API call %s failed", method)
+        status, body = 500, {"ok": False, "error_code": 500, "description": "Internal Server Error"}
     return _telegram_json(status, body)
 
 
@@ -153,6 +157,9 @@ def control(*methods: str) -> Callable[[ControlView], Callable[..., HttpResponse
                 return _error(413, "payload_too_large", "the request body is too large")
             except (MultiPartParserError, BadRequest) as error:
                 return _error(400, "bad_request", f"the request could not be read: {error}")
+            except Exception:  # a bug: logged, and still answered as JSON
+                logger.exception("sandbox control API %s failed", request.path)
+                return _error(500, "server_error", "the sandbox failed on this request; it has been logged")
             if isinstance(result, HttpResponseBase):
                 return result
             status = 201 if request.method == "POST" and isinstance(result, dict) and "id" in result else 200

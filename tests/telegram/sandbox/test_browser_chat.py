@@ -120,3 +120,4 @@ def test_a_person_talks_to_a_bot_and_watches_a_channel(live_server: LiveServer) 
             page.goto("about:blank")  # stop the page's polling before the test's database goes away
         finally:
             browser.close()
+            bot_side.api.close()
