@@ -74,6 +74,12 @@ class SandboxBotApiFastPath:
         self.app = app
         self.enabled = bool(settings.HERALD_SANDBOX)
         self.worker = BatchingWorker("sandbox-bot-api")
+        if self.enabled and settings.SANDBOX_DELIVERY_THREAD:
+            # The web server starts here: updates left pending by a previous run go out without
+            # waiting for the first sandbox request.
+            from herald.telegram.sandbox.delivery import delivery_thread_ensure
+
+            delivery_thread_ensure()
 
     def _route(self, scope: Scope) -> tuple[str, str] | None:
         if not self.enabled or scope["type"] != "http" or scope["method"] not in ("GET", "POST"):
