@@ -19,7 +19,7 @@ def updates(client: Client, bot: SandboxBot) -> list[Update]:
     raw = client.get(f"/sandbox/bot{bot.token}/getUpdates").json()["result"]
     parsed = [Update.de_json(payload, None) for payload in raw]
     assert all(isinstance(update, Update) for update in parsed)
-    return parsed  # type: ignore[return-value]
+    return parsed
 
 
 def post(client: Client, path: str, body: Any) -> Any:
