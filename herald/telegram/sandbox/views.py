@@ -22,7 +22,7 @@ from herald.telegram.sandbox.delivery import delivery_thread_ensure
 from herald.telegram.sandbox.errors import ControlError
 from herald.telegram.sandbox.files import file_storage_path
 from herald.telegram.sandbox.limits import limits_enabled, limits_set
-from herald.telegram.sandbox.models import Bot, Chat, File, User
+from herald.telegram.sandbox.models import Bot, Chat, File, Update, User
 from herald.telegram.sandbox.registry import bot_by_token
 from herald.telegram.sandbox.spec import clean_strings, json_loads_strict
 
@@ -301,13 +301,22 @@ def send(request: HttpRequest) -> Any:
 @control("POST")
 def press(request: HttpRequest) -> Any:
     body = _json_body(request)
+    bot = _bot_ref(body)
     update_id = services.sandbox_user_press(
-        bot=_bot_ref(body),
+        bot=bot,
         from_user=services.sandbox_user_get(user_id=body.get("from"), field="from"),
         message_id=_int(body, "message_id"),
         data=_str(body, "data", required=True),
     )
-    return {"update_id": update_id}
+    payload = Update.objects.values_list("payload", flat=True).get(bot=bot, update_id=update_id)
+    return {"update_id": update_id, "callback_query_id": payload["callback_query"]["id"]}
+
+
+@control("GET")
+def callback_answer(request: HttpRequest, callback_query_id: str) -> Any:
+    if "\x00" in callback_query_id:
+        raise ControlError("no such callback query", code="unknown_callback_query", status=404)
+    return services.sandbox_callback_answer(callback_query_id=callback_query_id)
 
 
 @control("POST")
