@@ -18,6 +18,7 @@ from herald.telegram.sandbox.errors import too_many_requests
 _lock = threading.Lock()
 _windows: dict[tuple[str, int], deque[float]] = {}
 _enabled_override: bool | None = None
+_PRUNE_ABOVE = 10_000
 
 
 def limits_enabled() -> bool:
@@ -64,3 +65,7 @@ def limits_check_send(*, bot_id: int, chat_id: int, chat_is_private: bool) -> No
             raise too_many_requests(max(1, math.ceil(wait)))
         for key, _allowed, _seconds in rules:
             _windows[key].append(now)
+        if len(_windows) > _PRUNE_ABOVE:
+            # forget chats that have been quiet for longer than the longest window
+            for key in [k for k, w in _windows.items() if not w or w[-1] <= now - 60.0]:
+                del _windows[key]

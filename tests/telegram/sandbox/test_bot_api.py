@@ -291,3 +291,15 @@ def test_text_that_is_not_valid_unicode_or_holds_nul_is_handled(
     assert client.get(f"/sandbox/bot{shop_bot.token}%00/getMe").status_code == 401
     assert client.get(f"/sandbox/file/bot{shop_bot.token}/photos/x%00.jpg").status_code == 404
     assert client.get("/sandbox/api/calls", {"bot": "a\x00"}).status_code == 400
+
+
+def test_limit_windows_of_quiet_chats_are_forgotten(monkeypatch: pytest.MonkeyPatch) -> None:
+    from herald.telegram.sandbox import limits
+
+    monkeypatch.setattr(limits, "_PRUNE_ABOVE", 5)
+    monkeypatch.setattr(limits.time, "monotonic", lambda: 1000.0)
+    for chat in range(6):
+        limits.limits_check_send(bot_id=1, chat_id=chat, chat_is_private=True)
+    monkeypatch.setattr(limits.time, "monotonic", lambda: 1100.0)
+    limits.limits_check_send(bot_id=1, chat_id=99, chat_is_private=True)
+    assert set(limits._windows) == {("bot", 1), ("chat", 99)}
