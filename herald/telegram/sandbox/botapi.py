@@ -584,12 +584,6 @@ def get_updates(bot: Bot, params: Params, files: Files) -> Any:
             _new_updates.wait(timeout=min(remaining, 0.25))
 
 
-def bot_has_pending_updates(*, token: str) -> bool:
-    """Whether getUpdates would find something now (the fast path's long poll asks this)."""
-    bot = bot_by_token(token)
-    return bot is not None and _pending(bot.id).exists()
-
-
 def _answer_true(bot: Bot, params: Params, files: Files) -> Any:
     return True
 

@@ -1,8 +1,9 @@
 """Webhook delivery: each bot's pending updates POSTed in order, with the secret header, retried with backoff.
 
-Delivery never runs inside a request: under ASGI every sync view shares one thread, so a view posting to a
-webhook served by the same process would wait for itself. A background thread in the web process does it
-(started lazily, one per process, reading pending updates from the database, so a restart loses nothing).
+Delivery never runs inside a request: a view posting to a webhook served by the same process would hold a
+web thread waiting on another (and under an ASGI server, whose sync views share one thread, wait for
+itself). A background thread in the web process does it (started lazily, one per process, reading pending
+updates from the database, so a restart loses nothing).
 
 Tests run with ``SANDBOX_DELIVERY_THREAD`` off and call :func:`deliver_pending_updates` from the test thread
 after the action that made the update: it returns once every due update was POSTed (or failed once).
@@ -43,6 +44,12 @@ def delivery_wake() -> None:
     updates_arrived()
     _wake.set()
     if settings.SANDBOX_DELIVERY_THREAD:
+        delivery_thread_ensure()
+
+
+def delivery_thread_start_with_server() -> None:
+    """Called where the web server loads Herald: start delivering when the sandbox and the thread are on."""
+    if settings.HERALD_SANDBOX and settings.SANDBOX_DELIVERY_THREAD:
         delivery_thread_ensure()
 
 
