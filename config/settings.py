@@ -170,6 +170,8 @@ TELEGRAM_FILE_BASE = env.str(
     else "https://api.telegram.org/file/bot",
 )
 TELEGRAM_TIMEOUT_SECONDS = env.float("TELEGRAM_TIMEOUT_SECONDS", default=15.0)
+# HTTP connections each process keeps open to the Bot API (shared by all its bots).
+TELEGRAM_CONNECTION_POOL_SIZE = env.int("TELEGRAM_CONNECTION_POOL_SIZE", default=128)
 # Telegram's published limits. Pacing can be switched off only to measure Herald's own capacity.
 TELEGRAM_PACING = env.bool("TELEGRAM_PACING", default=True)
 TELEGRAM_LIMIT_PER_BOT = env.float("TELEGRAM_LIMIT_PER_BOT", default=30.0)  # messages per second
