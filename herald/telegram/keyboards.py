@@ -20,14 +20,7 @@ from herald.core.errors import InvalidInput
 CALLBACK_DATA_LIMIT = 64
 _PREFIX = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 _WEEKDAYS = ("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su")
-_MONTHS = ("January", "February", "March", "April", "May", "June") + (
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
+_MONTHS = tuple(dt.date(2000, month, 1).strftime("%B") for month in range(1, 13))  # C locale: English
 
 
 def callback_button(text: str, data: str) -> InlineKeyboardButton:
