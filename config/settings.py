@@ -177,6 +177,9 @@ TELEGRAM_PACING = env.bool("TELEGRAM_PACING", default=True)
 TELEGRAM_LIMIT_PER_BOT = env.float("TELEGRAM_LIMIT_PER_BOT", default=30.0)  # messages per second
 TELEGRAM_LIMIT_PER_PRIVATE_CHAT = env.float("TELEGRAM_LIMIT_PER_PRIVATE_CHAT", default=1.0)  # per second
 TELEGRAM_LIMIT_PER_GROUP = env.float("TELEGRAM_LIMIT_PER_GROUP", default=20.0 / 60.0)  # per second
+# The share of each limit that pacing books: the rest absorbs network jitter, so sends booked a full
+# interval apart never reach Telegram closer together than its window allows.
+TELEGRAM_PACING_HEADROOM = env.float("TELEGRAM_PACING_HEADROOM", default=0.97)
 TELEGRAM_OUTBOX_MAX_ATTEMPTS = env.int("TELEGRAM_OUTBOX_MAX_ATTEMPTS", default=8)
 TELEGRAM_OUTBOX_STALE_SECONDS = env.int("TELEGRAM_OUTBOX_STALE_SECONDS", default=120)
 

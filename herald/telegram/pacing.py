@@ -28,9 +28,16 @@ def is_private_chat(chat_id: int | str) -> bool:
 
 
 def chat_rate_per_second(chat_id: int | str) -> float:
-    if is_private_chat(chat_id):
-        return float(settings.TELEGRAM_LIMIT_PER_PRIVATE_CHAT)
-    return float(settings.TELEGRAM_LIMIT_PER_GROUP)
+    limit = (
+        settings.TELEGRAM_LIMIT_PER_PRIVATE_CHAT
+        if is_private_chat(chat_id)
+        else settings.TELEGRAM_LIMIT_PER_GROUP
+    )
+    return float(limit) * settings.TELEGRAM_PACING_HEADROOM
+
+
+def bot_rate_per_second() -> float:
+    return float(settings.TELEGRAM_LIMIT_PER_BOT) * settings.TELEGRAM_PACING_HEADROOM
 
 
 def bot_bucket(bot_fingerprint: str) -> str:
@@ -55,7 +62,7 @@ def reserve_bot(*, bot_fingerprint: str, after: float = 0.0, cost: int = 1) -> f
     if not settings.TELEGRAM_PACING:
         return max(0.0, after)
     return ratelimit.reserve(
-        bot_bucket(bot_fingerprint), rate_per_second=settings.TELEGRAM_LIMIT_PER_BOT, cost=cost, after=after
+        bot_bucket(bot_fingerprint), rate_per_second=bot_rate_per_second(), cost=cost, after=after
     )
 
 

@@ -39,6 +39,8 @@ OPEN = OutboundMessage.OPEN_STATUSES
 
 # A worker sleeps for a pacing slot up to this long; a later slot is booked and the row comes back then.
 MAX_INLINE_WAIT_SECONDS = 1.5
+# A countdown wake-up may arrive this much early (clocks of different hosts); it waits instead of dropping.
+_EARLY_WAKE_TOLERANCE_SECONDS = 0.25
 _BACKOFF_BASE_SECONDS = 2.0
 _BACKOFF_CAP_SECONDS = 300.0
 _SWEEP_BATCH = 500
@@ -216,7 +218,11 @@ def _claim(message_id: int, *, may_wait: bool = True) -> OutboundMessage | None:
         .values_list("next_attempt_at", flat=True)
         .first()
     )
-    if may_wait and due is not None and now < due <= now + dt.timedelta(seconds=MAX_INLINE_WAIT_SECONDS):
+    if (
+        may_wait
+        and due is not None
+        and now < due <= now + dt.timedelta(seconds=_EARLY_WAKE_TOLERANCE_SECONDS)
+    ):
         time.sleep((due - now).total_seconds())
         return _claim(message_id, may_wait=False)
     return None
