@@ -23,10 +23,34 @@ from telegram import error as ptb_error
 from telegram.request import HTTPXRequest
 
 from herald.core.metrics import TELEGRAM_CALLS, TELEGRAM_LATENCY
-from herald.telegram.errors import TelegramBadRequest, TelegramError, TelegramTimeout, map_ptb_error
+from herald.telegram.errors import (
+    TelegramBadRequest,
+    TelegramError,
+    TelegramTimeout,
+    error_from_response,
+    map_ptb_error,
+)
 
 _METHOD_NAME = re.compile(r"^[a-zA-Z]{1,64}$")
 _MAX_CACHED_BOTS = 2048
+
+
+class _TypedFailure(ptb_error.TelegramError):
+    """Carries our typed error through PTB, which re-raises its own error types untouched."""
+
+    def __init__(self, error: TelegramError) -> None:
+        super().__init__(error.description)
+        self.error = error
+
+
+class _GatewayRequest(HTTPXRequest):
+    async def do_request(self, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
+        # Map failures here, where Telegram's JSON is still intact: PTB would rewrite the description
+        # (dropping "Bad Request: " and changing its case).
+        status, payload = await super().do_request(*args, **kwargs)
+        if not 200 <= status <= 299:
+            raise _TypedFailure(error_from_response(status, payload))
+        return status, payload
 
 
 class _GatewayBot(Bot):
@@ -53,13 +77,13 @@ class _Gateway:
         # Built inside the loop that will use them: httpx binds its pool to the running loop.
         timeout = settings.TELEGRAM_TIMEOUT_SECONDS
         common = {"connect_timeout": timeout, "write_timeout": timeout, "read_timeout": timeout}
-        sends = HTTPXRequest(
+        sends = _GatewayRequest(
             connection_pool_size=settings.TELEGRAM_CONNECTION_POOL_SIZE,
             pool_timeout=timeout,
             media_write_timeout=max(timeout, 60.0),
             **common,
         )
-        updates = HTTPXRequest(connection_pool_size=8, pool_timeout=timeout, **common)
+        updates = _GatewayRequest(connection_pool_size=8, pool_timeout=timeout, **common)
         return sends, updates
 
     def run(self, coroutine: Any, *, timeout: float) -> Any:
@@ -145,6 +169,9 @@ def call(token: str, method: str, /, **params: Any) -> Any:
         )
         outcome = "ok"
         return result
+    except _TypedFailure as exc:
+        outcome = exc.error.outcome
+        raise exc.error from None
     except ptb_error.TelegramError as exc:
         error = map_ptb_error(exc)
         outcome = error.outcome

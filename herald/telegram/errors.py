@@ -6,8 +6,12 @@ Telegram's own words for people (an admin reading why a message failed).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import json
 import warnings
+from http import HTTPStatus
+from typing import Any
 
 from telegram import error as ptb_error
 
@@ -97,6 +101,40 @@ class TelegramTimeout(TelegramNetworkError):
     outcome = "timeout"
 
 
+def error_from_response(status: int, payload: bytes) -> TelegramError:
+    """Our typed error for a Bot API answer that is not a success, keeping Telegram's exact description.
+
+    The same rules as PTB's ``BaseRequest._request_wrapper``: the response parameters first (migration,
+    retry-after), then the HTTP status.
+    """
+    body: Any = None
+    with contextlib.suppress(ValueError):
+        body = json.loads(payload.decode("utf-8", "replace"))
+    if not isinstance(body, dict):
+        try:
+            phrase = HTTPStatus(status).phrase
+        except ValueError:
+            phrase = "Unknown HTTP error"
+        return TelegramNetworkError(f"{phrase} ({status}); the answer was not Telegram JSON")
+    description = str(body.get("description") or f"HTTP {status}")
+    parameters = body.get("parameters") or {}
+    if isinstance(parameters, dict):
+        if parameters.get("migrate_to_chat_id"):
+            return TelegramChatMigrated(int(parameters["migrate_to_chat_id"]), description)
+        if parameters.get("retry_after") is not None and status == HTTPStatus.TOO_MANY_REQUESTS:
+            return TelegramRetryAfter(float(parameters["retry_after"]), description)
+    if status == HTTPStatus.TOO_MANY_REQUESTS:
+        return TelegramRetryAfter(1.0, description)
+    if status == HTTPStatus.FORBIDDEN:
+        return TelegramForbidden(description)
+    if status in (HTTPStatus.UNAUTHORIZED, HTTPStatus.NOT_FOUND):
+        # Telegram answers 404 for a malformed token (and an unknown method), 401 for a revoked one.
+        return TelegramInvalidToken(description)
+    if status in (HTTPStatus.BAD_REQUEST, HTTPStatus.CONFLICT):
+        return TelegramBadRequest(description)
+    return TelegramNetworkError(description)
+
+
 def _retry_after_seconds(exc: ptb_error.RetryAfter) -> float:
     with warnings.catch_warnings():
         # PTB warns that the attribute will become a timedelta; both forms are handled.
@@ -111,7 +149,11 @@ def _with_prefix(prefix: str, message: str) -> str:
 
 
 def map_ptb_error(exc: BaseException) -> TelegramError:
-    """Our typed error for an exception raised by PTB (or by the HTTP layer under it)."""
+    """Our typed error for an exception raised by PTB (or by the HTTP layer under it).
+
+    Answers from Telegram are mapped by ``error_from_response`` before PTB sees them; this covers what PTB
+    raises itself (timeouts, connection failures) and any PTB error that reaches us another way.
+    """
     if isinstance(exc, TelegramError):
         return exc
     if isinstance(exc, ptb_error.RetryAfter):

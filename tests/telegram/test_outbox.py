@@ -148,7 +148,7 @@ def test_bad_request_fails_at_once(shop_bot: SandboxBot, outbox_events: OutboxEv
     row.refresh_from_db()
     assert row.status == Status.FAILED and row.attempts == 1
     assert row.error_code == "telegram_bad_request"
-    assert row.last_error.lower() == "bad request: chat not found"
+    assert row.last_error == "Bad Request: chat not found"
     assert outbox_events.failed[0][1] is True
 
 
