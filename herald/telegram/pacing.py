@@ -66,12 +66,19 @@ def reserve_bot(*, bot_fingerprint: str, after: float = 0.0, cost: int = 1) -> f
     )
 
 
-def reserve_send(*, bot_fingerprint: str, chat_id: int | str | None, cost: int = 1) -> float:
-    """Book a send on the chat's bucket, then on the bot's at that time; seconds to wait before sending."""
-    chat_wait = 0.0
+def wait_for_send_slot(*, bot_fingerprint: str, chat_id: int | str | None, cost: int = 1) -> None:
+    """Sleep until the chat's slot, then until the bot's.
+
+    The bot's slot is booked only once the chat's has come: booking it ahead would hold the bot's whole
+    bucket (every other chat) back until then.
+    """
     if chat_id is not None:
         chat_wait = reserve_chat(bot_fingerprint=bot_fingerprint, chat_id=chat_id, cost=cost)
-    return reserve_bot(bot_fingerprint=bot_fingerprint, after=chat_wait, cost=cost)
+        if chat_wait > 0:
+            time.sleep(chat_wait)
+    bot_wait = reserve_bot(bot_fingerprint=bot_fingerprint, cost=cost)
+    if bot_wait > 0:
+        time.sleep(bot_wait)
 
 
 def send_now(token: str, method: str, /, *, bot_fingerprint: str, max_retries: int = 3, **params: Any) -> Any:
@@ -81,9 +88,7 @@ def send_now(token: str, method: str, /, *, bot_fingerprint: str, max_retries: i
     chat_id = params.get("chat_id")
     for attempt in range(max_retries + 1):
         if is_paced_method(method):
-            wait = reserve_send(bot_fingerprint=bot_fingerprint, chat_id=chat_id)
-            if wait > 0:
-                time.sleep(wait)
+            wait_for_send_slot(bot_fingerprint=bot_fingerprint, chat_id=chat_id)
         try:
             return client.call(token, method, **params)
         except TelegramRetryAfter as exc:

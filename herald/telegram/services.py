@@ -327,7 +327,10 @@ def _pace(message: OutboundMessage) -> float | None:
         slot = timezone.now() + dt.timedelta(seconds=chat_wait)
         _release(message, delay=chat_wait, count_attempt=False, chat_slot_at=slot)
         return None
-    wait = pacing.reserve_bot(bot_fingerprint=message.bot_fingerprint, after=chat_wait, cost=cost)
+    if chat_wait > 0:
+        # The bot's slot is booked only once the chat's has come, or it would hold back the bot's other chats.
+        time.sleep(chat_wait)
+    wait = pacing.reserve_bot(bot_fingerprint=message.bot_fingerprint, cost=cost)
     if wait > MAX_INLINE_WAIT_SECONDS:
         # The bot's queue is long (many workers on one bot): come back rather than hold a worker.
         _release(message, delay=wait, count_attempt=False)

@@ -1,0 +1,114 @@
+"""Pacing books slots on shared buckets so a bot stays within Telegram's limits (booked times are measured;
+nothing sleeps), and, end to end, a paced burst gets no 429 from the sandbox."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+
+import httpx
+import pytest
+from django.db import connection
+from pytest_django.fixtures import Settings as SettingsWrapper
+
+from herald.telegram import client, pacing
+from herald.telegram.models import OutboundMessage
+from herald.telegram.services import outbox_send
+from tests.telegram.sandbox.helpers import SandboxBot, sandbox_messages, sandbox_user
+
+
+def _max_in_window(times: list[float], window: float) -> int:
+    times = sorted(times)
+    best, low = 0, 0
+    for high, value in enumerate(times):
+        while value - times[low] >= window:
+            low += 1
+        best = max(best, high - low + 1)
+    return best
+
+
+@pytest.fixture
+def paced(settings: SettingsWrapper, db: None) -> str:
+    settings.TELEGRAM_PACING = True
+    settings.RATE_LIMIT_BACKEND = "database"
+    return uuid.uuid4().hex  # a fresh bot fingerprint: its own buckets
+
+
+def test_a_burst_of_60_sends_from_one_bot_is_booked_within_30_per_second(paced: str) -> None:
+    booked = []
+    for chat in range(60):
+        called = time.time()
+        assert pacing.reserve_chat(bot_fingerprint=paced, chat_id=1000 + chat) == 0.0  # a fresh chat each
+        booked.append(called + pacing.reserve_bot(bot_fingerprint=paced))
+    assert _max_in_window(booked, 1.0) <= 30
+    # and no slower than the limit (with its headroom) requires
+    assert max(booked) - min(booked) == pytest.approx(59 / pacing.bot_rate_per_second(), abs=0.1)
+
+
+@pytest.mark.parametrize(
+    ("chat_id", "interval"), [(12345, 1 / 0.97), (-100123, 3 / 0.97), ("@deals", 3 / 0.97)]
+)
+def test_one_chat_is_paced_by_its_type(paced: str, chat_id: int | str, interval: float) -> None:
+    waits = [pacing.reserve_chat(bot_fingerprint=paced, chat_id=chat_id) for _ in range(3)]
+    assert waits[0] == pytest.approx(0, abs=0.05)
+    assert waits[1] == pytest.approx(interval, abs=0.05)
+    assert waits[2] == pytest.approx(2 * interval, abs=0.05)
+
+
+def test_a_waiting_chat_does_not_hold_back_the_bots_other_chats(paced: str) -> None:
+    pacing.reserve_chat(bot_fingerprint=paced, chat_id=7)
+    pacing.reserve_bot(bot_fingerprint=paced)
+    assert pacing.reserve_chat(bot_fingerprint=paced, chat_id=7) == pytest.approx(1 / 0.97, abs=0.05)
+    # chat 7 must wait about a second, but the bot's next slot is one bot interval away
+    assert pacing.reserve_chat(bot_fingerprint=paced, chat_id=8) == 0.0
+    assert pacing.reserve_bot(bot_fingerprint=paced) == pytest.approx(
+        1 / pacing.bot_rate_per_second(), abs=0.02
+    )
+
+
+def test_pacing_off_books_nothing(paced: str, settings: SettingsWrapper) -> None:
+    settings.TELEGRAM_PACING = False
+    assert [pacing.reserve_chat(bot_fingerprint=paced, chat_id=7) for _ in range(5)] == [0.0] * 5
+    assert [pacing.reserve_bot(bot_fingerprint=paced) for _ in range(5)] == [0.0] * 5
+
+
+@pytest.mark.usefixtures("gateway", "eager_tasks")
+def test_a_paced_burst_from_several_workers_gets_no_429(
+    shop_bot: SandboxBot, settings: SettingsWrapper, gateway: str
+) -> None:
+    settings.TELEGRAM_PACING = True
+    users = [sandbox_user(f"User {i}") for i in range(40)]
+    rows = [
+        OutboundMessage.objects.create(
+            bot_fingerprint=uuid.uuid4().hex[:8] + "-burst",
+            bot_token=shop_bot.token,
+            chat_id=str(user),
+            method="sendMessage",
+            params={"text": f"deal for {user}"},
+        )
+        for user in users
+    ]
+    fingerprint = "burst-" + uuid.uuid4().hex
+    OutboundMessage.objects.update(bot_fingerprint=fingerprint)
+    client.call(shop_bot.token, "getMe")  # a warm server and connection, as in steady traffic
+    started = time.monotonic()
+
+    def worker(share: list[OutboundMessage]) -> None:
+        try:
+            for row in share:
+                outbox_send(message_id=row.pk)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(rows[i::5],)) for i in range(5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.monotonic() - started
+    calls = httpx.get(f"{gateway}/sandbox/api/calls", params={"bot": shop_bot.username}).json()
+    statuses = [call["status"] for call in calls if call["method"] == "sendMessage"]
+    assert statuses == [200] * 40
+    assert all(sandbox_messages(user, shop_bot)[0]["text"] == f"deal for {user}" for user in users)
+    assert elapsed >= 39 / pacing.bot_rate_per_second() - 0.1  # the slots were waited for
