@@ -3,7 +3,9 @@ recorder for the outbox signals (made visible by ``tests/telegram/conftest.py``)
 
 from __future__ import annotations
 
+import struct
 import time
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -81,3 +83,19 @@ def drain_outbox(*, timeout: float = 20.0) -> None:
         for pk in due.values_list("pk", flat=True):
             outbox_send_task.apply(args=(pk,))
         time.sleep(0.05)
+
+
+def tiny_png() -> bytes:
+    """A valid 2x2 PNG, to upload media to the sandbox."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rows = b"".join(b"\x00" + b"\x00\x80\xff" * 2 for _ in range(2))
+    header = struct.pack(">IIBBBBB", 2, 2, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )

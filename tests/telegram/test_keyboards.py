@@ -6,7 +6,9 @@ import pytest
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from herald.core.errors import InvalidInput
+from herald.telegram import client
 from herald.telegram import keyboards as kb
+from tests.telegram.sandbox.helpers import SandboxBot, sandbox_messages, sandbox_press
 
 TODAY = dt.date(2026, 11, 25)  # a Wednesday
 
@@ -105,3 +107,20 @@ def test_typed_time_is_accepted(typed: str, expected: dt.time) -> None:
 def test_bad_typed_time_says_what_is_wrong(typed: str, message: str) -> None:
     with pytest.raises(InvalidInput, match=message):
         kb.parse_typed_time(typed)
+
+
+@pytest.mark.usefixtures("gateway")
+def test_a_calendar_sent_through_the_sandbox_can_be_pressed(shop_bot: SandboxBot, ann: int) -> None:
+    today = dt.date.today()
+    markup = kb.calendar_keyboard(year=today.year, month=today.month, today=today)
+    sent = client.call(shop_bot.token, "sendMessage", chat_id=ann, text="Pick a day", reply_markup=markup)
+    shown = sandbox_messages(ann, shop_bot)[0]["reply_markup"]["inline_keyboard"]
+    assert shown[0][1]["text"] == f"{today:%B %Y}"
+    sandbox_press(shop_bot, ann, sent["message_id"], f"cal:d:{today:%Y%m%d}")
+    updates = client.call(shop_bot.token, "getUpdates")
+    query = updates[-1]["callback_query"]
+    assert kb.parse_calendar_callback(query["data"], today=today) == kb.CalendarDay(today)
+    assert (
+        client.call(shop_bot.token, "answerCallbackQuery", callback_query_id=query["id"], text="Booked")
+        is True
+    )

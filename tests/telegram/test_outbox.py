@@ -13,10 +13,11 @@ from pytest_django.fixtures import Settings as SettingsWrapper
 
 from herald.core.errors import InvalidInput
 from herald.core.metrics import TELEGRAM_CALLS
+from herald.telegram import client
 from herald.telegram.models import OutboundMessage
 from herald.telegram.services import outbox_enqueue, outbox_retry, outbox_send
 from herald.telegram.tasks import outbox_send_task, outbox_sweep_task
-from tests.telegram.gateway_fixtures import OutboxEvents, drain_outbox
+from tests.telegram.gateway_fixtures import OutboxEvents, drain_outbox, tiny_png
 from tests.telegram.sandbox.helpers import SandboxBot, sandbox_messages, sandbox_user
 
 pytestmark = pytest.mark.usefixtures("gateway", "eager_tasks")
@@ -313,3 +314,25 @@ def test_bad_enqueue_input_is_refused_clearly(
     with pytest.raises(InvalidInput, match=problem):
         outbox_enqueue(token=shop_bot.token, chat_id=chat_id, method=method, params=params)  # type: ignore[arg-type]
     assert not OutboundMessage.objects.exists()
+
+
+def test_a_caption_too_long_sends_the_media_then_the_text(
+    shop_bot: SandboxBot, ann: int, sandbox_limits_off: None
+) -> None:
+    from telegram import InputFile
+
+    uploaded = client.call(
+        shop_bot.token, "sendPhoto", chat_id=ann, photo=InputFile(tiny_png(), filename="p.png")
+    )
+    file_id = uploaded["photo"][-1]["file_id"]
+    caption = "A long story about this photo. " * 50  # 1,550 characters
+    markup = {"inline_keyboard": [[{"text": "Buy", "callback_data": "buy"}]]}
+    outbox_enqueue(
+        token=shop_bot.token,
+        chat_id=ann,
+        method="sendPhoto",
+        params={"photo": file_id, "caption": caption, "reply_markup": markup},
+    )
+    photo, text = sandbox_messages(ann, shop_bot)[1:]
+    assert photo["media"]["type"] == "photo" and not photo["caption"] and photo["reply_markup"] is None
+    assert text["text"].split() == caption.split() and text["reply_markup"] is not None
