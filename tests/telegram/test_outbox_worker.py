@@ -1,4 +1,4 @@
-"""The outbox through a real Celery worker process (prefork, the embedded filesystem broker) to the sandbox."""
+"""The outbox through a real Celery worker process (prefork, embedded filesystem broker) to the sandbox."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.worker
 
 @pytest.fixture
 def celery_worker_process(live_server: LiveServer) -> Iterator[subprocess.Popen[bytes]]:
-    queue = Path(settings.CELERY_BROKER_TRANSPORT_OPTIONS["data_folder_in"])
+    queue = Path(str(settings.CELERY_BROKER_TRANSPORT_OPTIONS["data_folder_in"]))
     for leftover in queue.glob("*"):
         leftover.unlink(missing_ok=True)
     env = {
