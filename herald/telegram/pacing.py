@@ -57,13 +57,11 @@ def reserve_chat(*, bot_fingerprint: str, chat_id: int | str, cost: int = 1) -> 
     )
 
 
-def reserve_bot(*, bot_fingerprint: str, after: float = 0.0, cost: int = 1) -> float:
-    """Book the bot's next slot no sooner than ``after`` seconds from now; seconds until it."""
+def reserve_bot(*, bot_fingerprint: str, cost: int = 1) -> float:
+    """Book the bot's next slot; seconds until it."""
     if not settings.TELEGRAM_PACING:
-        return max(0.0, after)
-    return ratelimit.reserve(
-        bot_bucket(bot_fingerprint), rate_per_second=bot_rate_per_second(), cost=cost, after=after
-    )
+        return 0.0
+    return ratelimit.reserve(bot_bucket(bot_fingerprint), rate_per_second=bot_rate_per_second(), cost=cost)
 
 
 def wait_for_send_slot(*, bot_fingerprint: str, chat_id: int | str | None, cost: int = 1) -> None:

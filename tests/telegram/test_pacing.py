@@ -112,3 +112,31 @@ def test_a_paced_burst_from_several_workers_gets_no_429(
     assert statuses == [200] * 40
     assert all(sandbox_messages(user, shop_bot)[0]["text"] == f"deal for {user}" for user in users)
     assert elapsed >= 39 / pacing.bot_rate_per_second() - 0.1  # the slots were waited for
+
+
+@pytest.mark.usefixtures("gateway")
+def test_send_now_waits_out_a_429_and_tries_again(
+    shop_bot: SandboxBot, ann: int, settings: SettingsWrapper, gateway: str
+) -> None:
+    settings.SANDBOX_PRIVATE_CHAT_BURST = 1  # a second message within a second gets 429
+    fingerprint = uuid.uuid4().hex
+    first = pacing.send_now(
+        shop_bot.token, "sendMessage", bot_fingerprint=fingerprint, chat_id=ann, text="one"
+    )
+    second = pacing.send_now(
+        shop_bot.token, "sendMessage", bot_fingerprint=fingerprint, chat_id=ann, text="two"
+    )
+    assert second["message_id"] == first["message_id"] + 1
+    calls = httpx.get(f"{gateway}/sandbox/api/calls", params={"bot": shop_bot.username}).json()
+    assert [call["status"] for call in calls] == [200, 429, 200]
+
+
+@pytest.mark.django_db
+def test_the_sweeper_is_scheduled_every_30_seconds() -> None:
+    from django_celery_beat.models import PeriodicTask
+
+    from herald.telegram.tasks import outbox_sweep_task
+
+    task = PeriodicTask.objects.get(task=outbox_sweep_task.name)
+    assert task.enabled and task.interval is not None
+    assert (task.interval.every, task.interval.period) == (30, "seconds")
