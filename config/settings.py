@@ -111,6 +111,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=30000;",
     }
+    DATABASES["default"]["CONN_MAX_AGE"] = None
     # Tests use a file too, not shared-cache memory: threads (live server, concurrency tests) then wait on
     # the busy timeout like production processes do instead of failing with "database table is locked".
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test-herald.sqlite3")}
@@ -252,7 +253,8 @@ SANDBOX_FILES_DIR = Path(env.str("SANDBOX_FILES_DIR", default=str(MEDIA_ROOT / "
 SANDBOX_DELIVERY_THREAD = env.bool("SANDBOX_DELIVERY_THREAD", default=not TESTING)
 SANDBOX_DELIVERY_POLL_SECONDS = env.float("SANDBOX_DELIVERY_POLL_SECONDS", default=0.5)
 SANDBOX_WEBHOOK_MAX_AGE_SECONDS = env.int("SANDBOX_WEBHOOK_MAX_AGE_SECONDS", default=24 * 3600)
-# getUpdates holds the request at most this long: under ASGI a waiting sync view holds the shared thread.
+# getUpdates through Django's view waits at most this long (a waiting sync view holds ASGI's shared
+# thread); under uvicorn the sandbox's own ASGI path long-polls up to 50 s without holding a thread.
 SANDBOX_LONG_POLL_MAX_SECONDS = env.float("SANDBOX_LONG_POLL_MAX_SECONDS", default=1.0)
 # How long a process trusts its in-memory copy of a bot or chat (tokens, admins) before reading the DB.
 SANDBOX_CACHE_SECONDS = env.float("SANDBOX_CACHE_SECONDS", default=2.0)

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from herald.telegram.sandbox.errors import NOT_FOUND, UNAUTHORIZED, BotApiError, bad_request, forbidden
 from herald.telegram.sandbox.files import file_from_reference, file_store_upload
-from herald.telegram.sandbox.formatting import parse_html
+from herald.telegram.sandbox.formatting import parse_html, parse_markdown
 from herald.telegram.sandbox.limits import limits_check_send
 from herald.telegram.sandbox.models import (
     Bot,
@@ -68,7 +68,9 @@ def _formatted(
         mode = parse_mode.lower()
         if mode == "html":
             text, found = parse_html(text)
-        elif mode not in ("markdown", "markdownv2"):
+        elif mode in ("markdown", "markdownv2"):
+            text, found = parse_markdown(text, v2=mode == "markdownv2")
+        else:
             raise bad_request("unsupported parse_mode")
     elif entities:
         for entity in entities:
@@ -138,9 +140,15 @@ def _reply_markup(value: dict | None, *, inline_only: bool = False) -> dict | No
 
 def _check_can_post(bot: Bot, entry: ChatEntry) -> None:
     chat = entry.chat
+    if chat.migrated_to_chat_id is not None:
+        raise BotApiError(
+            400,
+            "Bad Request: group chat was upgraded to a supergroup chat",
+            parameters={"migrate_to_chat_id": chat.migrated_to_chat_id},
+        )
     if chat.type == Chat.Type.PRIVATE or bot.id in entry.admin_ids:
         return
-    kind = "channel" if chat.type == Chat.Type.CHANNEL else "supergroup"
+    kind = {Chat.Type.CHANNEL: "channel", Chat.Type.GROUP: "group"}.get(Chat.Type(chat.type), "supergroup")
     raise forbidden(f"bot is not a member of the {kind} chat")
 
 
@@ -574,6 +582,12 @@ def get_updates(bot: Bot, params: Params, files: Files) -> Any:
         # another process may add updates too, so look at the database again at least every 0.25 s
         with _new_updates:
             _new_updates.wait(timeout=min(remaining, 0.25))
+
+
+def bot_has_pending_updates(*, token: str) -> bool:
+    """Whether getUpdates would find something now (the fast path's long poll asks this)."""
+    bot = bot_by_token(token)
+    return bot is not None and _pending(bot.id).exists()
 
 
 def _answer_true(bot: Bot, params: Params, files: Files) -> Any:

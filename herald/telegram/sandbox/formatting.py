@@ -181,3 +181,136 @@ def bot_command_entities(text: str) -> list[dict[str, Any]]:
             }
         )
     return entities
+
+
+# --- Markdown ------------------------------------------------------------------------------------
+
+_MD2_RESERVED = set("_*[]()~`>#+-=|{}.!")
+_MD1_RESERVED = set("_*`[")
+_MD_NAMES = {
+    "bold": "Bold",
+    "italic": "Italic",
+    "underline": "Underline",
+    "strikethrough": "Strikethrough",
+    "spoiler": "Spoiler",
+    "text_link": "TextUrl",
+}
+
+
+@dataclass
+class _Markdown:
+    text: str
+    v2: bool
+    out: list[str] = field(default_factory=list)
+    units: int = 0
+    entities: list[dict[str, Any]] = field(default_factory=list)
+    open: list[tuple[str, int, int]] = field(default_factory=list)  # kind, start in units, byte offset
+
+    def emit(self, chars: str) -> None:
+        self.out.append(chars)
+        self.units += utf16_len(chars)
+
+    def toggle(self, kind: str, index: int) -> None:
+        for position in range(len(self.open) - 1, -1, -1):
+            if self.open[position][0] == kind:
+                _, start, _ = self.open.pop(position)
+                if self.units > start:
+                    self.entities.append({"type": kind, "offset": start, "length": self.units - start})
+                return
+        self.open.append((kind, self.units, _byte_offset(self.text, index)))
+
+    def reserved(self, char: str) -> Exception:
+        return _cant_parse(f"Character '{char}' is reserved and must be escaped with the preceding '\\'")
+
+    def until(self, index: int, closing: str, kind: str) -> tuple[str, int]:
+        """Raw contents up to an unescaped ``closing``, with ``\\`` escapes resolved; and where it ends."""
+        chars: list[str] = []
+        i = index
+        while i < len(self.text):
+            if self.text.startswith(closing, i):
+                return "".join(chars), i + len(closing)
+            if self.text[i] == "\\" and self.v2 and i + 1 < len(self.text):
+                chars.append(self.text[i + 1])
+                i += 2
+                continue
+            chars.append(self.text[i])
+            i += 1
+        if self.v2:
+            raise _cant_parse(
+                f"Can't find end of {kind} entity at byte offset {_byte_offset(self.text, index - 1)}"
+            )
+        raise _cant_parse(
+            f"Can't find end of the entity starting at byte offset {_byte_offset(self.text, index - 1)}"
+        )
+
+
+def parse_markdown(text: str, *, v2: bool) -> tuple[str, list[dict[str, Any]]]:
+    """Plain text and entities for Markdown (legacy) or MarkdownV2, refusing what Telegram refuses."""
+    md = _Markdown(text=text, v2=v2)
+    reserved = _MD2_RESERVED if v2 else _MD1_RESERVED
+    i, n = 0, len(text)
+    while i < n:
+        char = text[i]
+        if char == "\\" and i + 1 < n and ((v2 and 0 < ord(text[i + 1]) < 127) or text[i + 1] in reserved):
+            md.emit(text[i + 1])
+            i += 2
+        elif char == "`":
+            if text.startswith("```", i):
+                body, i = md.until(i + 3, "```", "Pre")
+                first, newline, rest = body.partition("\n")
+                language = first.strip() if newline and first.strip() and " " not in first.strip() else ""
+                code = rest if language else body
+                entity: dict[str, Any] = {"type": "pre", "offset": md.units, "length": utf16_len(code)}
+                if language:
+                    entity["language"] = language
+            else:
+                code, i = md.until(i + 1, "`", "Code")
+                entity = {"type": "code", "offset": md.units, "length": utf16_len(code)}
+            md.emit(code)
+            if code:
+                md.entities.append(entity)
+        elif char == "*":
+            md.toggle("bold", i)
+            i += 1
+        elif char == "_":
+            if v2 and text.startswith("__", i):
+                md.toggle("underline", i)
+                i += 2
+            else:
+                md.toggle("italic", i)
+                i += 1
+        elif v2 and char == "~":
+            md.toggle("strikethrough", i)
+            i += 1
+        elif v2 and text.startswith("||", i):
+            md.toggle("spoiler", i)
+            i += 2
+        elif char == "[":
+            md.open.append(("text_link", md.units, _byte_offset(text, i)))
+            i += 1
+        elif char == "]" and any(kind == "text_link" for kind, _, _ in md.open):
+            if not text.startswith("(", i + 1):
+                if v2:
+                    raise md.reserved("]")
+                md.emit("]")
+                i += 1
+                continue
+            url, i = md.until(i + 2, ")", "TextUrl")
+            position = max(p for p, (kind, _, _) in enumerate(md.open) if kind == "text_link")
+            _, start, _ = md.open.pop(position)
+            if md.units > start and url:
+                md.entities.append(
+                    {"type": "text_link", "offset": start, "length": md.units - start, "url": url}
+                )
+        elif v2 and char in reserved:
+            raise md.reserved(char)
+        else:
+            md.emit(char)
+            i += 1
+    if md.open:
+        kind, _, offset = md.open[-1]
+        if v2:
+            raise _cant_parse(f"Can't find end of {_MD_NAMES[kind]} entity at byte offset {offset}")
+        raise _cant_parse(f"Can't find end of the entity starting at byte offset {offset}")
+    md.entities.sort(key=lambda e: (e["offset"], -e["length"]))
+    return "".join(md.out), md.entities

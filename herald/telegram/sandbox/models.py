@@ -50,10 +50,11 @@ class User(models.Model):
 
 
 class Chat(models.Model):
-    """A private chat (id == user id), a supergroup or a channel (negative ``-100…`` ids)."""
+    """A private chat (id == user id), a basic group, a supergroup or a channel (``-100…`` ids)."""
 
     class Type(models.TextChoices):
         PRIVATE = "private"
+        GROUP = "group"
         SUPERGROUP = "supergroup"
         CHANNEL = "channel"
 
@@ -65,6 +66,8 @@ class Chat(models.Model):
     admins = models.ManyToManyField(Bot, blank=True, related_name="admin_of")
     # Message ids of groups and channels are shared by everyone posting there.
     last_message_id = models.BigIntegerField(default=0)
+    # A basic group upgraded to a supergroup answers sends with migrate_to_chat_id, as Telegram does.
+    migrated_to_chat_id = models.BigIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -187,8 +187,12 @@ def sandbox_chat_create(
     ):
         raise ControlError('"admins" must be a list of bot usernames')
     bots = [sandbox_bot_get(bot=ref) for ref in admins or []]
+    if chat_type == Chat.Type.GROUP:  # basic groups have short negative ids
+        chat_id = -_new_id(Chat, 4_000_000_000, 4_999_999_999)
+    else:
+        chat_id = -(1_000_000_000_000 + _new_id(Chat, 1_000_000_000, 9_999_999_999))
     chat = Chat.objects.create(
-        id=-(1_000_000_000_000 + _new_id(Chat, 1_000_000_000, 9_999_999_999)),
+        id=chat_id,
         type=chat_type,
         title=title[:255],
         username=username,
@@ -254,6 +258,8 @@ def sandbox_user_send(
         raise ControlError("a user can write only in their own private chat, a group or a channel's comments")
     elif chat.type == Chat.Type.CHANNEL:
         raise ControlError("users cannot post in a channel; its administrators (bots) post there")
+    elif chat.migrated_to_chat_id is not None:
+        raise ControlError(f"group {chat.id} was upgraded to the supergroup {chat.migrated_to_chat_id}")
     elif not chat.admins.filter(id=bot.id).exists():
         raise ControlError(f"@{bot.username} is not a member of the group {chat.id}")
     if upload is not None:
@@ -433,9 +439,23 @@ def sandbox_redeliver(*, bot: Bot, update_id: int) -> Update:
     return update
 
 
-def sandbox_chat_add_admin(*, chat: Chat, bot: Bot) -> None:
-    chat.admins.add(bot)
+@transaction.atomic
+def sandbox_group_migrate(*, chat: Chat) -> Chat:
+    """Upgrade a basic group to a supergroup: sends to the old id then answer ``migrate_to_chat_id``."""
+    if chat.type != Chat.Type.GROUP:
+        raise ControlError(f"chat {chat.id} is not a basic group; only basic groups are upgraded")
+    if chat.migrated_to_chat_id is not None:
+        raise ControlError(f"group {chat.id} was already upgraded to {chat.migrated_to_chat_id}", status=409)
+    supergroup = Chat.objects.create(
+        id=-(1_000_000_000_000 + _new_id(Chat, 1_000_000_000, 9_999_999_999)),
+        type=Chat.Type.SUPERGROUP,
+        title=chat.title,
+        username=chat.username,
+    )
+    supergroup.admins.set(chat.admins.all())
+    Chat.objects.filter(id=chat.id).update(migrated_to_chat_id=supergroup.id, username="")
     chat_forget(chat.id)
+    return supergroup
 
 
 # --- what the browser chat and tests read ---------------------------------------------------------------

@@ -22,6 +22,7 @@ urlpatterns = [
     path("api/react", views.react, name="api-react"),
     path("api/members", views.members, name="api-members"),
     path("api/redeliver", views.redeliver, name="api-redeliver"),
+    path("api/migrate", views.migrate, name="api-migrate"),
     path("api/chats/<str:chat_id>/messages", views.chat_messages, name="api-chat-messages"),
     path("api/calls", views.calls, name="api-calls"),
     path("api/limits", views.limits, name="api-limits"),

@@ -28,6 +28,7 @@ from herald.telegram.sandbox.registry import bot_by_token
 logger = logging.getLogger(__name__)
 
 _JSON_DUMPS = {"ensure_ascii": False}
+_INLINE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp"}
 
 
 def _telegram_json(status: int, body: dict[str, Any]) -> HttpResponse:
@@ -94,10 +95,14 @@ def file_download(request: HttpRequest, token: str, file_path: str) -> HttpRespo
 def _file_response(file: File | None) -> HttpResponseBase:
     if file is None or not file_storage_path(file).is_file():
         return _telegram_json(404, {"ok": False, "error_code": 404, "description": "Not Found"})
+    # Uploaded bytes are shown inline only when they are a plain image: an uploaded HTML or SVG file
+    # served inline from Herald's origin could run script.
+    inline = file.mime_type in _INLINE_TYPES
     return FileResponse(
         file_storage_path(file).open("rb"),
-        content_type=file.mime_type or "application/octet-stream",
-        filename=file.file_name or "",
+        content_type=file.mime_type if inline else "application/octet-stream",
+        as_attachment=not inline,
+        filename=file.file_name or file.file_path.rsplit("/", 1)[-1],
     )
 
 
@@ -189,6 +194,7 @@ def _bot_public(bot: Bot) -> dict[str, Any]:
         "username": bot.username,
         "first_name": bot.first_name,
         "webhook_url": bot.webhook_url,
+        "commands": bot.commands,
     }
 
 
@@ -221,6 +227,8 @@ def users(request: HttpRequest) -> Any:
 
 
 def _chats_view(chat_type: str) -> Callable[..., HttpResponseBase]:
+    types = [chat_type] if chat_type == Chat.Type.CHANNEL else [Chat.Type.SUPERGROUP, Chat.Type.GROUP]
+
     @control("GET", "POST")
     def view(request: HttpRequest) -> Any:
         if request.method == "GET":
@@ -231,12 +239,19 @@ def _chats_view(chat_type: str) -> Callable[..., HttpResponseBase]:
                     "username": chat.username or None,
                     "admins": [bot.username for bot in chat.admins.all()],
                 }
-                for chat in Chat.objects.filter(type=chat_type).prefetch_related("admins").order_by("title")
+                for chat in Chat.objects.filter(type__in=types, migrated_to_chat_id__isnull=True)
+                .prefetch_related("admins")
+                .order_by("title")
             ]
         body = _json_body(request)
         admins = body.get("admins", [])
+        kind = chat_type
+        if chat_type == Chat.Type.SUPERGROUP and body.get("type") not in (None, "", "supergroup"):
+            if body.get("type") != "group":
+                raise ControlError('"type" must be "supergroup" (the default) or "group" (a basic group)')
+            kind = Chat.Type.GROUP
         chat = services.sandbox_chat_create(
-            chat_type=chat_type,
+            chat_type=kind,
             title=_str(body, "title", required=True),
             username=_str(body, "username"),
             admins=admins,
@@ -311,6 +326,15 @@ def redeliver(request: HttpRequest) -> Any:
     body = _json_body(request)
     update = services.sandbox_redeliver(bot=_bot_ref(body), update_id=_int(body, "update_id"))
     return {"update_id": update.update_id, "state": update.state}
+
+
+@control("POST")
+def migrate(request: HttpRequest) -> Any:
+    body = _json_body(request)
+    if body.get("chat") in (None, ""):
+        raise ControlError('"chat" is required')
+    supergroup = services.sandbox_group_migrate(chat=services.sandbox_chat_get(chat_id=body["chat"]))
+    return {"id": supergroup.id}
 
 
 @control("GET")

@@ -215,3 +215,18 @@ def test_private_chat_messages_need_a_bot(client: Client, shop_bot: SandboxBot, 
     assert response.status_code == 400 and '"bot" is required' in response.json()["message"]
     assert client.get("/sandbox/api/chats/abc/messages").status_code == 400
     assert sandbox_messages(ann, shop_bot) == []
+
+
+def test_uploaded_files_are_inline_only_when_they_are_plain_images(
+    client: Client, shop_bot: SandboxBot, ann: int
+) -> None:
+    page = SimpleUploadedFile("x.html", b"<script>alert(1)</script>", content_type="text/html")
+    client.post("/sandbox/api/send", {"bot": "shop_bot", "from": str(ann), "document": page})
+    photo = SimpleUploadedFile("dot.png", tiny_png(), content_type="image/png")
+    client.post("/sandbox/api/send", {"bot": "shop_bot", "from": str(ann), "photo": photo})
+    document, image = sandbox_messages(ann, shop_bot)
+    served = client.get(document["media"]["url"])
+    assert served["Content-Type"] == "application/octet-stream"
+    assert served["Content-Disposition"].startswith("attachment")
+    shown = client.get(image["media"]["url"])
+    assert shown["Content-Type"] == "image/png" and "attachment" not in shown.get("Content-Disposition", "")

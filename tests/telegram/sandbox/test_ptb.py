@@ -11,7 +11,7 @@ import pytest
 import telegram
 from django.test import Client
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
-from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter
+from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken, RetryAfter
 
 from tests.telegram.sandbox.helpers import (
     SandboxBot,
@@ -175,3 +175,27 @@ def test_blocked_user_and_bad_token(
     asyncio.run(run())
     other = sandbox_user("Bob")
     assert other != ann
+
+
+def test_upgraded_group_answers_chat_migrated(
+    shop_bot: SandboxBot, sandbox_base_url: str, client: Client
+) -> None:
+    group = client.post(
+        "/sandbox/api/groups",
+        {"title": "Club", "type": "group", "admins": ["shop_bot"]},
+        content_type="application/json",
+    ).json()["id"]
+    supergroup = client.post("/sandbox/api/migrate", {"chat": group}, content_type="application/json").json()[
+        "id"
+    ]
+    assert str(supergroup).startswith("-100") and not str(group).startswith("-100")
+
+    async def run() -> telegram.Message:
+        async with ptb(shop_bot, sandbox_base_url) as bot:
+            with pytest.raises(ChatMigrated) as caught:
+                await bot.send_message(group, "hello club")
+            assert caught.value.new_chat_id == supergroup
+            return await bot.send_message(caught.value.new_chat_id, "hello club")
+
+    sent = asyncio.run(run())
+    assert (sent.chat.id, sent.chat.type, sent.chat.title) == (supergroup, "supergroup", "Club")

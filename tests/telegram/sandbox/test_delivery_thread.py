@@ -1,0 +1,121 @@
+"""Under uvicorn, the web process's delivery thread POSTs updates to a webhook served by that same process.
+
+This is the set-up where delivering inside a sync view would deadlock (all sync views share one thread),
+so it runs a real uvicorn with the delivery thread on, as ``make run`` does.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from django.conf import settings
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def herald_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    data_dir = tmp_path_factory.mktemp("herald-data")
+    env = {
+        **os.environ,
+        "HERALD_DATA_DIR": str(data_dir),
+        "SANDBOX_DELIVERY_THREAD": "1",
+        "SANDBOX_DELIVERY_POLL_SECONDS": "0.2",
+        "HERALD_LOG_LEVEL": "WARNING",
+    }
+    base_dir = Path(settings.BASE_DIR)
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=base_dir, env=env, check=True)
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "config.asgi:application",
+            "--port",
+            str(port),
+            "--lifespan",
+            "off",
+        ],
+        cwd=base_dir,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                httpx.get(f"{url}/sandbox/api/bots", timeout=1)
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise RuntimeError("uvicorn did not start") from None
+                time.sleep(0.1)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def wait_until(check: Any, timeout: float = 8.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = check()
+        if result:
+            return result
+        time.sleep(0.1)
+    raise AssertionError("condition not met in time")
+
+
+def test_updates_reach_a_webhook_served_by_the_same_process(herald_server: str) -> None:
+    api = httpx.Client(base_url=herald_server, timeout=10)
+    shop = api.post("/sandbox/api/bots", json={"username": "shop_bot"}).json()
+    # the receiving end is the sandbox itself: another bot's getUpdates, answered by a Django view
+    receiver = api.post("/sandbox/api/bots", json={"username": "receiver_bot"}).json()
+    ann = api.post("/sandbox/api/users", json={"first_name": "Ann"}).json()["id"]
+    hook = f"{herald_server}/sandbox/bot{receiver['token']}/getUpdates"
+    assert api.post(f"/sandbox/bot{shop['token']}/setWebhook", json={"url": hook}).json()["ok"] is True
+
+    for text in ("/start", "hello"):
+        assert (
+            api.post("/sandbox/api/send", json={"bot": "shop_bot", "from": ann, "text": text}).status_code
+            == 200
+        )
+
+    def received() -> int:
+        calls = api.get("/sandbox/api/calls", params={"bot": "receiver_bot"}).json()
+        return len([c for c in calls if c["method"] == "getUpdates"])
+
+    assert wait_until(lambda: received() >= 2)
+    info = api.get(f"/sandbox/bot{shop['token']}/getWebhookInfo").json()["result"]
+    assert info["pending_update_count"] == 0 and "last_error_message" not in info
+
+    # a webhook that answers 4xx keeps the update pending and is reported, like Telegram does
+    broken = f"{herald_server}/sandbox/api/no-such-hook"
+    api.post(f"/sandbox/bot{shop['token']}/setWebhook", json={"url": broken})
+    api.post("/sandbox/api/send", json={"bot": "shop_bot", "from": ann, "text": "anyone?"})
+    info = wait_until(
+        lambda: (
+            (r := api.get(f"/sandbox/bot{shop['token']}/getWebhookInfo").json()["result"]).get(
+                "last_error_date"
+            )
+            and r
+        )
+    )
+    assert info["last_error_message"] == "Wrong response from the webhook: 404 Not Found"
+    assert info["pending_update_count"] == 1
