@@ -8,6 +8,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from django.conf import settings
@@ -21,6 +22,15 @@ from tests.telegram.sandbox.helpers import SandboxBot, sandbox_api_base, sandbox
 pytestmark = pytest.mark.worker
 
 
+def _test_database_url() -> str:
+    """This test's database for the worker process: the same SQLite file or PostgreSQL database."""
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{db['NAME']}"
+    credentials = quote(db["USER"] or "") + (":" + quote(db["PASSWORD"]) if db["PASSWORD"] else "")
+    return f"postgres://{credentials}@{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
 @pytest.fixture
 def celery_worker_process(live_server: LiveServer) -> Iterator[subprocess.Popen[bytes]]:
     queue = Path(str(settings.CELERY_BROKER_TRANSPORT_OPTIONS["data_folder_in"]))
@@ -28,7 +38,7 @@ def celery_worker_process(live_server: LiveServer) -> Iterator[subprocess.Popen[
         leftover.unlink(missing_ok=True)
     env = {
         **os.environ,
-        "DATABASE_URL": f"sqlite:///{connection.settings_dict['NAME']}",
+        "DATABASE_URL": _test_database_url(),
         "TELEGRAM_API_BASE": sandbox_api_base(live_server.url),
         "CELERY_TASK_ALWAYS_EAGER": "false",
     }
