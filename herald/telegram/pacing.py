@@ -10,6 +10,7 @@ from typing import Any
 from django.conf import settings
 
 from herald.core import ratelimit
+from herald.core.crypto import token_fingerprint
 from herald.telegram import client
 from herald.telegram.errors import TelegramRetryAfter
 
@@ -79,14 +80,17 @@ def wait_for_send_slot(*, bot_fingerprint: str, chat_id: int | str | None, cost:
         time.sleep(bot_wait)
 
 
-def send_now(token: str, method: str, /, *, bot_fingerprint: str, max_retries: int = 3, **params: Any) -> Any:
+def send_now(
+    token: str, method: str, /, *, bot_fingerprint: str | None = None, max_retries: int = 3, **params: Any
+) -> Any:
     """A paced call made right away (not through the outbox): waits for its slot, and on a 429 that still
     comes waits ``retry_after`` and tries again, at most ``max_retries`` times.
     """
     chat_id = params.get("chat_id")
+    fingerprint = bot_fingerprint or token_fingerprint(token)
     for attempt in range(max_retries + 1):
         if is_paced_method(method):
-            wait_for_send_slot(bot_fingerprint=bot_fingerprint, chat_id=chat_id)
+            wait_for_send_slot(bot_fingerprint=fingerprint, chat_id=chat_id)
         try:
             return client.call(token, method, **params)
         except TelegramRetryAfter as exc:

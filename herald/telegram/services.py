@@ -23,11 +23,16 @@ from django.db.models import Exists, F, OuterRef, QuerySet
 from django.utils import timezone
 from telegram import TelegramObject
 
-from herald.core.crypto import token_fingerprint
+from herald.core.crypto import DecryptionError, token_fingerprint
 from herald.core.errors import InvalidInput
 from herald.core.ratelimit import RateLimiterUnavailable
 from herald.telegram import client, pacing
-from herald.telegram.errors import TelegramChatMigrated, TelegramError, TelegramRetryAfter
+from herald.telegram.errors import (
+    TelegramChatMigrated,
+    TelegramError,
+    TelegramInvalidToken,
+    TelegramRetryAfter,
+)
 from herald.telegram.formatting import TEXT_LIMIT, caption_fits, plan_caption, split_text, telegram_length
 from herald.telegram.models import OutboundMessage
 from herald.telegram.signals import outbox_chat_migrated, outbox_message_failed, outbox_message_sent
@@ -210,7 +215,12 @@ def _claim(message_id: int, *, may_wait: bool = True) -> OutboundMessage | None:
         .update(status=Status.SENDING, attempts=F("attempts") + 1, claimed_at=now)
     )
     if claimed:
-        return OutboundMessage.objects.get(pk=message_id)
+        try:
+            return OutboundMessage.objects.get(pk=message_id)
+        except DecryptionError as exc:  # the key that encrypted the token is gone: no retry can help
+            message = OutboundMessage.objects.defer("bot_token").get(pk=message_id)
+            _fail(message, TelegramInvalidToken(str(exc)))
+            return None
     # Not claimable: already handled, waiting behind an older row of its chat (which will wake it), or
     # woken a moment early by a countdown; only the last needs anything from us.
     due = (
@@ -422,7 +432,11 @@ def outbox_sweep(*, now: dt.datetime | None = None) -> int:
     now = now or timezone.now()
     cutoff = now - dt.timedelta(seconds=settings.TELEGRAM_OUTBOX_STALE_SECONDS)
     woken = 0
-    stuck = OutboundMessage.objects.filter(status=Status.SENDING, claimed_at__lt=cutoff).order_by("pk")
+    stuck = (
+        OutboundMessage.objects.filter(status=Status.SENDING, claimed_at__lt=cutoff)
+        .defer("bot_token")
+        .order_by("pk")
+    )
     for message in stuck[:_SWEEP_BATCH]:
         same_claim = OutboundMessage.objects.filter(
             pk=message.pk, status=Status.SENDING, claimed_at=message.claimed_at

@@ -339,3 +339,23 @@ def test_a_caption_too_long_sends_the_media_then_the_text(
     photo, text = sandbox_messages(ann, shop_bot)[1:]
     assert photo["media"]["type"] == "photo" and not photo["caption"] and photo["reply_markup"] is None
     assert text["text"].split() == caption.split() and text["reply_markup"] is not None
+
+
+def test_a_token_no_configured_key_can_decrypt_fails_the_row(
+    shop_bot: SandboxBot, ann: int, settings: SettingsWrapper, outbox_events: OutboxEvents
+) -> None:
+    settings.FERNET_KEYS = ["a key that is later removed"]
+    row = OutboundMessage.objects.create(
+        bot_fingerprint="f" * 64,
+        bot_token=shop_bot.token,
+        chat_id=str(ann),
+        method="sendMessage",
+        params={"text": "never"},
+    )
+    settings.FERNET_KEYS = ["the only key now"]
+    assert outbox_send(message_id=row.pk) is None
+    failed = OutboundMessage.objects.defer("bot_token").get(pk=row.pk)
+    assert failed.status == Status.FAILED and failed.error_code == "telegram_invalid_token"
+    assert "HERALD_FERNET_KEYS" in failed.last_error
+    assert [m.pk for m, _ in outbox_events.failed] == [row.pk]
+    assert _texts(ann, shop_bot) == []
