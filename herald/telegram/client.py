@@ -15,6 +15,8 @@ import re
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -146,26 +148,28 @@ def bot_for(token: str) -> Bot:
     return _current().bot(token)
 
 
-def call(token: str, method: str, /, **params: Any) -> Any:
-    """Call Bot API ``method`` and return Telegram's ``result`` (a dict, list or bool).
-
-    Raises a ``herald.telegram.errors.TelegramError`` subclass on any failure.
-    """
+def _check(token: str, method: str) -> None:
     if not _METHOD_NAME.match(method):
         raise TelegramBadRequest(f"not a Bot API method name: {method!r}")
     if not token:
         raise TelegramBadRequest("a bot token is required")
-    timeout = settings.TELEGRAM_TIMEOUT_SECONDS
-    read_timeout = timeout
+
+
+def _read_timeout(method: str, params: dict[str, Any]) -> float:
+    timeout = float(settings.TELEGRAM_TIMEOUT_SECONDS)
     if method == "getUpdates":
-        read_timeout += float(params.get("timeout") or 0)  # long polling holds the answer back
-    gateway = _current()
+        timeout += float(params.get("timeout") or 0)  # long polling holds the answer back
+    return timeout
+
+
+async def _call_async(gateway: _Gateway, token: str, method: str, params: dict[str, Any]) -> Any:
+    """One call on the gateway's loop: Telegram's result, or a typed error raised; counted either way."""
     started = time.perf_counter()
     outcome = "error"
     try:
-        result = gateway.run(
-            gateway.bot(token).raw_call(method, params, read_timeout),
-            timeout=read_timeout + 2 * timeout + 1.0,
+        result = await asyncio.wait_for(
+            gateway.bot(token).raw_call(method, params, _read_timeout(method, params)),
+            timeout=_read_timeout(method, params) + 2 * settings.TELEGRAM_TIMEOUT_SECONDS + 1.0,
         )
         outcome = "ok"
         return result
@@ -176,12 +180,57 @@ def call(token: str, method: str, /, **params: Any) -> Any:
         error = map_ptb_error(exc)
         outcome = error.outcome
         raise error from exc
-    except concurrent.futures.TimeoutError as exc:
+    except TimeoutError as exc:
         outcome = "timeout"
         raise TelegramTimeout(f"no answer to {method} within the gateway's deadline") from exc
-    except TelegramError as exc:
-        outcome = exc.outcome
-        raise
     finally:
         TELEGRAM_CALLS.labels(method=method, outcome=outcome).inc()
         TELEGRAM_LATENCY.labels(method=method).observe(time.perf_counter() - started)
+
+
+def call(token: str, method: str, /, **params: Any) -> Any:
+    """Call Bot API ``method`` and return Telegram's ``result`` (a dict, list or bool).
+
+    Raises a ``herald.telegram.errors.TelegramError`` subclass on any failure.
+    """
+    _check(token, method)
+    gateway = _current()
+    deadline = _read_timeout(method, params) + 3 * settings.TELEGRAM_TIMEOUT_SECONDS + 2.0
+    try:
+        return gateway.run(_call_async(gateway, token, method, params), timeout=deadline)
+    except concurrent.futures.TimeoutError as exc:
+        raise TelegramTimeout(f"no answer to {method} within the gateway's deadline") from exc
+
+
+@dataclass(frozen=True)
+class Call:
+    """One call of a batch: made after ``delay`` seconds (a pacing slot)."""
+
+    token: str
+    method: str
+    params: dict[str, Any]
+    delay: float = 0.0
+
+
+def call_many(calls: Sequence[Call]) -> list[Any | TelegramError]:
+    """Make the calls concurrently on the gateway's loop; each answer is Telegram's result or a typed error."""
+    for item in calls:
+        _check(item.token, item.method)
+    gateway = _current()
+
+    async def one(item: Call) -> Any:
+        if item.delay > 0:
+            await asyncio.sleep(item.delay)
+        try:
+            return await _call_async(gateway, item.token, item.method, item.params)
+        except TelegramError as exc:
+            return exc
+
+    async def every() -> list[Any]:
+        return list(await asyncio.gather(*(one(item) for item in calls)))
+
+    longest = max((item.delay + _read_timeout(item.method, item.params) for item in calls), default=0.0)
+    results: list[Any | TelegramError] = gateway.run(
+        every(), timeout=longest + 3 * settings.TELEGRAM_TIMEOUT_SECONDS + 2.0
+    )
+    return results
