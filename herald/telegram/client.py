@@ -213,7 +213,7 @@ class Call:
 
 
 def call_many(calls: Sequence[Call]) -> list[Any | TelegramError]:
-    """Make the calls concurrently on the gateway's loop; each answer is Telegram's result or a typed error."""
+    """Make the calls concurrently on the gateway loop; each answer is the result or a typed error."""
     for item in calls:
         _check(item.token, item.method)
     gateway = _current()
