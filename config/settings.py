@@ -183,6 +183,8 @@ TELEGRAM_LIMIT_PER_GROUP = env.float("TELEGRAM_LIMIT_PER_GROUP", default=20.0 / 
 TELEGRAM_PACING_HEADROOM = env.float("TELEGRAM_PACING_HEADROOM", default=0.97)
 TELEGRAM_OUTBOX_MAX_ATTEMPTS = env.int("TELEGRAM_OUTBOX_MAX_ATTEMPTS", default=8)
 TELEGRAM_OUTBOX_STALE_SECONDS = env.int("TELEGRAM_OUTBOX_STALE_SECONDS", default=120)
+# Drain tasks started per bot for a bulk enqueue (fan-out); about the number of worker processes.
+TELEGRAM_OUTBOX_DRAINERS = env.int("TELEGRAM_OUTBOX_DRAINERS", default=4)
 
 # The sandbox delivers updates to webhooks itself; in tests that happens inline, in a real run from a
 # background thread of the web process.

@@ -36,6 +36,9 @@ class OutboundMessage(TimeStampedModel):
     result = models.JSONField(null=True, blank=True, help_text="Telegram's answer to the send.")
     next_attempt_at = models.DateTimeField(default=timezone.now)
     claimed_at = models.DateTimeField(null=True, blank=True)
+    claimed_by = models.CharField(
+        max_length=32, blank=True, help_text="The drain batch that claimed the row."
+    )
     # A chat slot already booked for this row (set when the chat's pacing asked it to come back later).
     chat_slot_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)

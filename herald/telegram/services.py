@@ -14,6 +14,7 @@ import logging
 import random
 import re
 import time
+import uuid
 from collections.abc import Iterable
 from typing import Any
 
@@ -49,6 +50,7 @@ _EARLY_WAKE_TOLERANCE_SECONDS = 0.25
 _BACKOFF_BASE_SECONDS = 2.0
 _BACKOFF_CAP_SECONDS = 300.0
 _SWEEP_BATCH = 500
+DRAIN_BATCH = 100
 _CAPTIONED_METHODS = frozenset(
     {"sendPhoto", "sendVideo", "sendAnimation", "sendDocument", "sendAudio", "sendVoice"}
 )
@@ -195,6 +197,59 @@ def outbox_enqueue(
     return first
 
 
+def outbox_enqueue_many(
+    *,
+    token: str,
+    method: str,
+    messages: Iterable[tuple[int | str, dict[str, Any]]],
+    reference: str = "",
+) -> int:
+    """Queue one send per ``(chat_id, params)`` for a bot (a fan-out); returns how many rows were queued.
+
+    Rows are inserted in bulk and sent by drain tasks that claim many at once and send them concurrently,
+    so a broadcast costs a few tasks instead of one per message. Order per chat and pacing hold as for
+    ``outbox_enqueue``; there is no ``dedupe_key`` here.
+    """
+    if not token:
+        raise InvalidInput("a bot token is required", field="token")
+    if not _METHOD.match(method):
+        raise InvalidInput(f"not a Bot API method name: {method!r}", field="method")
+    fingerprint = token_fingerprint(token)
+    rows = []
+    for chat_id, params in messages:
+        chat = _normalised_chat_id(chat_id)
+        clean = _jsonable({k: v for k, v in params.items() if k != "chat_id"})
+        for send_method, send_params in _planned_sends(method, clean):
+            rows.append(
+                OutboundMessage(
+                    bot_fingerprint=fingerprint,
+                    bot_token=token,
+                    chat_id=chat,
+                    method=send_method,
+                    params=send_params,
+                    reference=reference,
+                )
+            )
+    if not rows:
+        return 0
+    with transaction.atomic():
+        OutboundMessage.objects.bulk_create(rows, batch_size=500)
+    drains = min(settings.TELEGRAM_OUTBOX_DRAINERS, max(1, -(-len(rows) // DRAIN_BATCH)))
+    transaction.on_commit(functools.partial(_wake_drains, fingerprint, drains))
+    return len(rows)
+
+
+def _wake_drains(bot_fingerprint: str, count: int) -> None:
+    from herald.telegram.tasks import outbox_drain_task
+
+    for _ in range(count):
+        try:
+            outbox_drain_task.apply_async((bot_fingerprint,))
+        except Exception:
+            logger.exception("could not enqueue an outbox drain; the sweeper will re-drive its rows")
+            return
+
+
 # --- Send -------------------------------------------------------------------------------------------------
 
 
@@ -267,13 +322,14 @@ def _release(
     _wake(message.pk, countdown=delay)
 
 
-def _finish(message: OutboundMessage, **fields: Any) -> bool:
+def _finish(message: OutboundMessage, *, wake_next: bool = True, **fields: Any) -> bool:
     """Record a final outcome (sent or failed) unless the row was finished already."""
     fields.update(claimed_at=None, chat_slot_at=None)
     done = OutboundMessage.objects.filter(pk=message.pk, status__in=OPEN).update(**fields)
     for name, value in fields.items():
         setattr(message, name, value)
-    _wake_next_in_chat(message)
+    if wake_next:  # a drain finds the chat's next row by itself
+        _wake_next_in_chat(message)
     return bool(done)
 
 
@@ -291,8 +347,14 @@ def _wake_next_in_chat(message: OutboundMessage) -> None:
         _wake(pk, countdown=(due - timezone.now()).total_seconds())
 
 
-def _fail(message: OutboundMessage, error: TelegramError) -> None:
-    if _finish(message, status=Status.FAILED, last_error=error.description, error_code=error.code):
+def _fail(message: OutboundMessage, error: TelegramError, *, wake_next: bool = True) -> None:
+    if _finish(
+        message,
+        wake_next=wake_next,
+        status=Status.FAILED,
+        last_error=error.description,
+        error_code=error.code,
+    ):
         outbox_message_failed.send(sender=OutboundMessage, message=message, permanent=error.permanent)
 
 
@@ -321,8 +383,11 @@ def _migrate(message: OutboundMessage, error: TelegramChatMigrated) -> None:
     _wake(message.pk)
 
 
-def _pace(message: OutboundMessage) -> float | None:
-    """Seconds to wait for this send's slots, or ``None`` if the row was put back for a later slot."""
+def _pace(message: OutboundMessage, *, sleep: bool = True) -> float | None:
+    """Seconds to wait for this send's slots, or ``None`` if the row was put back for a later slot.
+
+    Without ``sleep`` (a batch: its waits happen concurrently) a chat that is not free yet puts the row back.
+    """
     if not settings.TELEGRAM_PACING or not pacing.is_paced_method(message.method):
         return 0.0
     media = message.params.get("media")
@@ -333,7 +398,7 @@ def _pace(message: OutboundMessage) -> float | None:
         chat_wait = pacing.reserve_chat(
             bot_fingerprint=message.bot_fingerprint, chat_id=message.chat_id, cost=cost
         )
-    if chat_wait > MAX_INLINE_WAIT_SECONDS:
+    if chat_wait > MAX_INLINE_WAIT_SECONDS or (chat_wait > 0 and not sleep):
         slot = timezone.now() + dt.timedelta(seconds=chat_wait)
         _release(message, delay=chat_wait, count_attempt=False, chat_slot_at=slot)
         return None
@@ -372,27 +437,35 @@ def outbox_send(*, message_id: int) -> OutboundMessage | None:
         result = client.call(
             message.bot_token, message.method, chat_id=_api_chat_id(message.chat_id), **message.params
         )
-    except TelegramRetryAfter as exc:
-        _release(message, delay=exc.seconds + random.uniform(0, 0.25), count_attempt=False, error=exc)  # noqa: S311
-    except TelegramChatMigrated as exc:
-        _migrate(message, exc)
     except TelegramError as exc:
-        if exc.permanent or message.attempts >= settings.TELEGRAM_OUTBOX_MAX_ATTEMPTS:
-            _fail(message, exc)
-        else:
-            _release(message, delay=_backoff_seconds(message.attempts), count_attempt=True, error=exc)
+        _record_outcome(message, exc)
     else:
-        sent = _finish(
-            message,
-            status=Status.SENT,
-            sent_at=timezone.now(),
-            result=result,
-            telegram_message_id=_message_id_of(result),
-            error_code="",
-        )
-        if sent:
-            outbox_message_sent.send(sender=OutboundMessage, message=message)
+        _record_outcome(message, result)
     return message
+
+
+def _record_outcome(message: OutboundMessage, outcome: Any, *, in_drain: bool = False) -> None:
+    """Store what Telegram answered (a result, or a typed error) and schedule what comes next."""
+    if isinstance(outcome, TelegramRetryAfter):
+        delay = outcome.seconds + random.uniform(0, 0.25)  # noqa: S311 - jitter, not security
+        _release(message, delay=delay, count_attempt=False, error=outcome)
+    elif isinstance(outcome, TelegramChatMigrated):
+        _migrate(message, outcome)
+    elif isinstance(outcome, TelegramError):
+        if outcome.permanent or message.attempts >= settings.TELEGRAM_OUTBOX_MAX_ATTEMPTS:
+            _fail(message, outcome, wake_next=not in_drain)
+        else:
+            _release(message, delay=_backoff_seconds(message.attempts), count_attempt=True, error=outcome)
+    elif _finish(
+        message,
+        wake_next=not in_drain,
+        status=Status.SENT,
+        sent_at=timezone.now(),
+        result=outcome,
+        telegram_message_id=_message_id_of(outcome),
+        error_code="",
+    ):
+        outbox_message_sent.send(sender=OutboundMessage, message=message)
 
 
 def _message_id_of(result: Any) -> int | None:
@@ -401,6 +474,83 @@ def _message_id_of(result: Any) -> int | None:
     if isinstance(result, dict) and isinstance(result.get("message_id"), int):
         return int(result["message_id"])
     return None
+
+
+def _claim_batch(bot_fingerprint: str, limit: int) -> tuple[int, list[OutboundMessage]]:
+    """Claim up to ``limit`` due rows of a bot, each first in its chat: (rows found, rows claimed here)."""
+    now = timezone.now()
+    due_heads = (
+        OutboundMessage.objects.filter(
+            bot_fingerprint=bot_fingerprint, status=Status.PENDING, next_attempt_at__lte=now
+        )
+        .filter(~Exists(_older_open_rows()))
+        .order_by("pk")
+    )
+    candidates = list(due_heads.values_list("pk", flat=True)[:limit])
+    if not candidates:
+        return 0, []
+    batch = uuid.uuid4().hex
+    # Another drain may claim some of the same rows first: the status condition gives each row to one.
+    due_heads.filter(pk__in=candidates).update(
+        status=Status.SENDING, attempts=F("attempts") + 1, claimed_at=now, claimed_by=batch
+    )
+    claimed = OutboundMessage.objects.filter(claimed_by=batch, status=Status.SENDING).order_by("pk")
+    try:
+        return len(candidates), list(claimed)
+    except DecryptionError:
+        readable = []
+        for pk in claimed.values_list("pk", flat=True):
+            try:
+                readable.append(OutboundMessage.objects.get(pk=pk))
+            except DecryptionError as exc:
+                _fail(OutboundMessage.objects.defer("bot_token").get(pk=pk), TelegramInvalidToken(str(exc)))
+        return len(candidates), readable
+
+
+def outbox_send_batch(*, bot_fingerprint: str, limit: int = 100) -> int:
+    """Claim a batch of a bot's due rows and send them concurrently; returns how many due rows were found
+    (0 means the bot has nothing due). Outcomes are handled as in ``outbox_send``.
+    """
+    paced = settings.TELEGRAM_PACING
+    if paced:  # no more than the bot may send while a worker waits for its slots
+        limit = max(1, min(limit, int(pacing.bot_rate_per_second() * MAX_INLINE_WAIT_SECONDS)))
+    found, messages = _claim_batch(bot_fingerprint, limit)
+    calls: list[client.Call] = []
+    sending: list[OutboundMessage] = []
+    for message in messages:
+        wait = 0.0
+        if paced and pacing.is_paced_method(message.method):
+            try:
+                wait_or_none = _pace(message, sleep=False)
+            except RateLimiterUnavailable:
+                _release(message, delay=_backoff_seconds(message.attempts), count_attempt=False)
+                continue
+            if wait_or_none is None:
+                continue
+            wait = wait_or_none
+        params = {**message.params, "chat_id": _api_chat_id(message.chat_id)}
+        calls.append(client.Call(message.bot_token, message.method, params, delay=wait))
+        sending.append(message)
+    for message, outcome in zip(sending, client.call_many(calls) if calls else [], strict=True):
+        _record_outcome(message, outcome, in_drain=True)
+    return found
+
+
+def outbox_drain(*, bot_fingerprint: str, time_budget: float = 30.0) -> int:
+    """Send a bot's due rows batch after batch until none is left; returns how many were claimed.
+
+    A drain that runs out of time hands over to a fresh task, so one bot cannot hold a worker for long.
+    """
+    deadline = time.monotonic() + time_budget
+    handled = 0
+    while True:
+        found = outbox_send_batch(bot_fingerprint=bot_fingerprint, limit=DRAIN_BATCH)
+        handled += found
+        if not found:
+            return handled
+        if time.monotonic() > deadline:
+            _wake_drains(bot_fingerprint, 1)
+            return handled
 
 
 # --- Operations -------------------------------------------------------------------------------------------
