@@ -180,7 +180,7 @@ TELEGRAM_LIMIT_PER_PRIVATE_CHAT = env.float("TELEGRAM_LIMIT_PER_PRIVATE_CHAT", d
 TELEGRAM_LIMIT_PER_GROUP = env.float("TELEGRAM_LIMIT_PER_GROUP", default=20.0 / 60.0)  # per second
 # The share of each limit that pacing books: the rest absorbs network jitter, so sends booked a full
 # interval apart never reach Telegram closer together than its window allows.
-TELEGRAM_PACING_HEADROOM = env.float("TELEGRAM_PACING_HEADROOM", default=0.97)
+TELEGRAM_PACING_HEADROOM = env.float("TELEGRAM_PACING_HEADROOM", default=0.95)
 TELEGRAM_OUTBOX_MAX_ATTEMPTS = env.int("TELEGRAM_OUTBOX_MAX_ATTEMPTS", default=8)
 TELEGRAM_OUTBOX_STALE_SECONDS = env.int("TELEGRAM_OUTBOX_STALE_SECONDS", default=120)
 # Drain tasks started per bot for a bulk enqueue (fan-out); about the number of worker processes.

@@ -531,8 +531,28 @@ def outbox_send_batch(*, bot_fingerprint: str, limit: int = 100) -> int:
         params = {**message.params, "chat_id": _api_chat_id(message.chat_id)}
         calls.append(client.Call(message.bot_token, message.method, params, delay=wait))
         sending.append(message)
-    for message, outcome in zip(sending, client.call_many(calls) if calls else [], strict=True):
-        _record_outcome(message, outcome, in_drain=True)
+    delivered: list[OutboundMessage] = []
+    outcomes = client.call_many(calls) if calls else []
+    # The successes are written in one transaction (one lock and commit on SQLite), the signals after it.
+    with transaction.atomic():
+        for message, outcome in zip(sending, outcomes, strict=True):
+            if isinstance(outcome, TelegramError):
+                continue
+            if _finish(
+                message,
+                wake_next=False,
+                status=Status.SENT,
+                sent_at=timezone.now(),
+                result=outcome,
+                telegram_message_id=_message_id_of(outcome),
+                error_code="",
+            ):
+                delivered.append(message)
+    for message in delivered:
+        outbox_message_sent.send(sender=OutboundMessage, message=message)
+    for message, outcome in zip(sending, outcomes, strict=True):
+        if isinstance(outcome, TelegramError):
+            _record_outcome(message, outcome, in_drain=True)
     return found
 
 
