@@ -5,7 +5,11 @@ from __future__ import annotations
 import pytest
 from django.core.cache import cache
 
+from herald.telegram.sandbox.services import sandbox_forget_process_state
+
 
 @pytest.fixture(autouse=True)
 def _clear_cache() -> None:
     cache.clear()
+    # the Telegram sandbox keeps short-lived copies of bots and chats per process; a new test has new rows
+    sandbox_forget_process_state()

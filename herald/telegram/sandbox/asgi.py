@@ -23,6 +23,7 @@ from django.conf import settings
 from django.db import connections
 
 from herald.core.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from herald.telegram.sandbox.spec import json_loads_strict
 
 logger = logging.getLogger(__name__)
 
@@ -143,7 +144,7 @@ class SandboxBotApiFastPath:
         if body and scope["method"] == "POST":
             try:
                 if _content_type(scope) == "application/json":
-                    parsed = json.loads(body)
+                    parsed = json_loads_strict(body)
                     if not isinstance(parsed, dict):
                         raise ValueError("the JSON body must be an object")
                     raw.update(parsed)

@@ -40,7 +40,7 @@ from herald.telegram.sandbox.payloads import (
 from herald.telegram.sandbox.registry import ChatEntry, bot_by_token, bot_forget, chat_lookup
 from herald.telegram.sandbox.sequences import next_chat_message_id, next_private_message_id
 from herald.telegram.sandbox.services import CAPTION_LIMIT, TEXT_LIMIT, chat_member_administrator_json
-from herald.telegram.sandbox.spec import Method, bot_api_spec, validate_params
+from herald.telegram.sandbox.spec import Method, bot_api_spec, clean_strings, validate_params
 
 logger = logging.getLogger(__name__)
 
@@ -659,8 +659,13 @@ def bot_api_call(
         return 401, UNAUTHORIZED.as_dict()
     method = bot_api_spec().method(method_name)
     if method is None:
-        _call_log(bot, method_name[:64], {**raw, **files}, 404, NOT_FOUND.description)
+        _call_log(bot, method_name.replace("\x00", "")[:64], {}, 404, NOT_FOUND.description)
         return 404, NOT_FOUND.as_dict()
+    try:
+        raw = clean_strings(raw)
+    except ValueError as error:
+        _call_log(bot, method.name, {}, 400, f"Bad Request: {error}")
+        return 400, bad_request(str(error)).as_dict()
     params: dict[str, Any] = {**raw, **files}
     try:
         params = validate_params(method, raw, files)

@@ -38,6 +38,8 @@ def bot_by_token(token: str) -> Bot | None:
     cached = _bots.get(token)
     if cached is not None and cached[0] > now:
         return cached[1]
+    if "\x00" in token:  # no token has one, and PostgreSQL refuses it in a query
+        return None
     bot = Bot.objects.filter(token=token).only("id", "token", "username", "first_name").first()
     if bot is not None:
         with _lock:

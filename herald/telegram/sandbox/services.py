@@ -19,9 +19,10 @@ from django.utils import timezone
 from herald.telegram.sandbox.errors import ControlError
 from herald.telegram.sandbox.files import file_store_upload
 from herald.telegram.sandbox.formatting import bot_command_entities
+from herald.telegram.sandbox.limits import limits_set
 from herald.telegram.sandbox.models import Bot, BotChat, Call, CallbackQuery, Chat, Message, Update, User
 from herald.telegram.sandbox.payloads import bot_user_json, chat_json, message_json, user_json
-from herald.telegram.sandbox.registry import chat_forget
+from herald.telegram.sandbox.registry import chat_forget, registry_clear
 from herald.telegram.sandbox.sequences import next_chat_message_id, next_private_message_id, next_update_id
 
 MEDIA_KINDS = ("photo", "video", "animation", "document")
@@ -456,6 +457,12 @@ def sandbox_group_migrate(*, chat: Chat) -> Chat:
     Chat.objects.filter(id=chat.id).update(migrated_to_chat_id=supergroup.id, username="")
     chat_forget(chat.id)
     return supergroup
+
+
+def sandbox_forget_process_state() -> None:
+    """Drop this process's cached bots and chats and its limit windows (tests call it between tests)."""
+    registry_clear()
+    limits_set(enabled=None)
 
 
 # --- what the browser chat and tests read ---------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -81,10 +82,19 @@ def _type_error(method: Method, field: Field) -> Exception:
     return bad_request(f'field "{field.name}" must be of type {field.type_label}')
 
 
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def json_loads_strict(text: str | bytes) -> Any:
+    """JSON as Telegram reads it: NaN and Infinity are not JSON."""
+    return json.loads(text, parse_constant=_refuse_constant)
+
+
 def _parse_json(value: Any) -> Any:
     if isinstance(value, str):
         try:
-            return json.loads(value)
+            return json_loads_strict(value)
         except ValueError:
             return _Invalid
     return value
@@ -138,9 +148,10 @@ def _coerce_scalar(kind: str, value: Any) -> Any:
             return float(value)
         if isinstance(value, str):
             try:
-                return float(value)
+                number = float(value)
             except ValueError:
                 return _Invalid
+            return number if math.isfinite(number) else _Invalid
         return _Invalid
     return _Invalid
 
@@ -193,6 +204,25 @@ def _coerce(method: Method, field: Field, value: Any, files: dict[str, UploadedF
     if not isinstance(parsed, dict):
         raise _object_error(field)
     return parsed
+
+
+def clean_strings(value: Any) -> Any:
+    """The same value with NUL characters removed; ValueError for text that is not valid Unicode.
+
+    Telegram answers "strings must be encoded in UTF-8" to lone surrogates, and PostgreSQL cannot store
+    NUL in text, so neither gets past the door.
+    """
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError("strings must be encoded in UTF-8") from None
+        return value.replace("\x00", "") if "\x00" in value else value
+    if isinstance(value, list):
+        return [clean_strings(item) for item in value]
+    if isinstance(value, dict):
+        return {clean_strings(key): clean_strings(item) for key, item in value.items()}
+    return value
 
 
 def _is_absent(value: Any) -> bool:

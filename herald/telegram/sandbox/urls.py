@@ -28,4 +28,5 @@ urlpatterns = [
     path("api/limits", views.limits, name="api-limits"),
     path("api/files/<str:file_unique_id>", views.file_bytes, name="api-file"),
     re_path(r"^api/(?P<rest>.*)$", views.control_not_found),
+    re_path(r"^(?P<rest>.+)$", views.control_not_found),
 ]

@@ -24,6 +24,7 @@ from herald.telegram.sandbox.files import file_storage_path
 from herald.telegram.sandbox.limits import limits_enabled, limits_set
 from herald.telegram.sandbox.models import Bot, Chat, File, User
 from herald.telegram.sandbox.registry import bot_by_token
+from herald.telegram.sandbox.spec import clean_strings, json_loads_strict
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +47,7 @@ def _request_params(request: HttpRequest) -> tuple[dict[str, Any], dict[str, Any
     if request.method == "POST":
         content_type = request.content_type or ""
         if content_type == "application/json":
-            body = json.loads(request.body or b"{}")
+            body = json_loads_strict(request.body or b"{}")
             if not isinstance(body, dict):
                 raise ValueError("the JSON body must be an object")
             raw.update(body)
@@ -89,7 +90,9 @@ def file_download(request: HttpRequest, token: str, file_path: str) -> HttpRespo
     """``/sandbox/file/bot<token>/<file_path>``: a file's bytes, as getFile's file_path promises."""
     if bot_by_token(token) is None:
         return _telegram_json(401, {"ok": False, "error_code": 401, "description": "Unauthorized"})
-    return _file_response(File.objects.filter(file_path=file_path).first())
+    return _file_response(
+        File.objects.filter(file_path=file_path).first() if "\x00" not in file_path else None
+    )
 
 
 def _file_response(file: File | None) -> HttpResponseBase:
@@ -115,14 +118,18 @@ def _error(status: int, code: str, message: str) -> JsonResponse:
 
 def _json_body(request: HttpRequest) -> dict[str, Any]:
     if request.content_type and request.content_type.startswith("multipart/"):
-        return dict(request.POST.items())
+        body: Any = dict(request.POST.items())
+    else:
+        try:
+            body = json_loads_strict(request.body or b"{}")
+        except ValueError as error:
+            raise ControlError(f"the body is not valid JSON: {error}", code="malformed_json") from None
+        if not isinstance(body, dict):
+            raise ControlError("the body must be a JSON object", code="malformed_json")
     try:
-        body = json.loads(request.body or b"{}")
+        return dict(clean_strings(body))
     except ValueError as error:
-        raise ControlError(f"the body is not valid JSON: {error}", code="malformed_json") from None
-    if not isinstance(body, dict):
-        raise ControlError("the body must be a JSON object", code="malformed_json")
-    return body
+        raise ControlError(str(error)) from None
 
 
 ControlView = Callable[..., Any]
@@ -337,12 +344,19 @@ def migrate(request: HttpRequest) -> Any:
     return {"id": supergroup.id}
 
 
+def _query(request: HttpRequest, key: str) -> str:
+    value = request.GET.get(key, "")
+    if "\x00" in value:
+        raise ControlError(f'"{key}" must not contain NUL characters')
+    return value
+
+
 @control("GET")
 def chat_messages(request: HttpRequest, chat_id: str) -> Any:
     chat = services.sandbox_chat_get(chat_id=chat_id)
-    bot_ref = request.GET.get("bot", "")
+    bot_ref = _query(request, "bot")
     bot = services.sandbox_bot_get(bot=bot_ref) if bot_ref else None
-    limit = request.GET.get("limit")
+    limit = _query(request, "limit") or None
     if limit is not None and not limit.isdigit():
         raise ControlError('"limit" must be a positive integer')
     return services.sandbox_chat_messages(chat=chat, bot=bot, limit=int(limit) if limit else None)
@@ -350,7 +364,7 @@ def chat_messages(request: HttpRequest, chat_id: str) -> Any:
 
 @control("GET")
 def calls(request: HttpRequest) -> Any:
-    bot_ref = request.GET.get("bot", "")
+    bot_ref = _query(request, "bot")
     if not bot_ref:
         raise ControlError('"bot" is required (?bot=<username>)')
     return services.sandbox_calls(bot=services.sandbox_bot_get(bot=bot_ref))
@@ -368,7 +382,10 @@ def limits(request: HttpRequest) -> Any:
 
 @control("GET")
 def file_bytes(request: HttpRequest, file_unique_id: str) -> Any:
-    return _file_response(File.objects.filter(file_unique_id=file_unique_id).first())
+    found = (
+        File.objects.filter(file_unique_id=file_unique_id).first() if "\x00" not in file_unique_id else None
+    )
+    return _file_response(found)
 
 
 @control("GET", "POST", "PUT", "PATCH", "DELETE")

@@ -33,9 +33,3 @@ def sandbox_limits_off() -> Iterator[None]:
     limits_set(enabled=False)
     yield
     limits_set(enabled=None)
-
-
-@pytest.fixture(autouse=True)
-def _sandbox_limits_back_to_settings() -> Iterator[None]:
-    yield
-    limits_set(enabled=None)

@@ -271,3 +271,23 @@ def test_every_spec_method_is_known_and_the_copy_matches_the_shared_spec(setting
     if shared.exists():
         assert json.loads(shared.read_text()) == json.loads(settings.TELEGRAM_BOT_API_SPEC.read_text())
         assert len(spec.methods) == len(json.loads(shared.read_text())["methods"])
+
+
+def test_text_that_is_not_valid_unicode_or_holds_nul_is_handled(
+    client: Client, shop_bot: SandboxBot, ann: int
+) -> None:
+    broken = client.post(
+        f"/sandbox/bot{shop_bot.token}/sendMessage",
+        b'{"chat_id": %d, "text": "\\ud800 lone surrogate"}' % ann,
+        content_type="application/json",
+    )
+    assert broken.json() == {
+        "ok": False,
+        "error_code": 400,
+        "description": "Bad Request: strings must be encoded in UTF-8",
+    }
+    nul = call(client, shop_bot, "sendMessage", chat_id=ann, text="a\x00b")
+    assert nul.json()["result"]["text"] == "ab"
+    assert client.get(f"/sandbox/bot{shop_bot.token}%00/getMe").status_code == 401
+    assert client.get(f"/sandbox/file/bot{shop_bot.token}/photos/x%00.jpg").status_code == 404
+    assert client.get("/sandbox/api/calls", {"bot": "a\x00"}).status_code == 400

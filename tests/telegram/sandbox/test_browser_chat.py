@@ -100,6 +100,16 @@ def test_a_person_talks_to_a_bot_and_watches_a_channel(live_server: LiveServer) 
             photo = bot_side.wait_for("message")
             assert photo["caption"] == "my photo" and photo["photo"][0]["width"] == 8
 
+            bot_side.call(
+                "sendMessage",
+                chat_id=message["chat"]["id"],
+                text="Size?",
+                reply_markup={"keyboard": [[{"text": "S"}, {"text": "M"}]], "resize_keyboard": True},
+            )
+            page.click(".reply-button:has-text('M')")  # a reply keyboard button sends its text
+            assert bot_side.wait_for("message")["text"] == "M"
+            expect(page.locator("#commands button:has-text('/start')")).to_have_count(0)
+
             bot_side.call("sendMessage", chat_id=channel, text="Hot deal: 50% off")
             page.click(f".chat-item[data-chat-id='{channel}']")
             expect(page.locator("#chat-title")).to_have_text("Channel: Deals")
@@ -107,5 +117,6 @@ def test_a_person_talks_to_a_bot_and_watches_a_channel(live_server: LiveServer) 
             expect(page.locator("#composer-send")).to_be_disabled()
             bot_side.call("sendMessage", chat_id=channel, text="Second deal")
             expect(page.locator(".message")).to_have_count(2)  # the page keeps up as the channel fills
+            page.goto("about:blank")  # stop the page's polling before the test's database goes away
         finally:
             browser.close()

@@ -230,3 +230,22 @@ def test_uploaded_files_are_inline_only_when_they_are_plain_images(
     assert served["Content-Disposition"].startswith("attachment")
     shown = client.get(image["media"]["url"])
     assert shown["Content-Type"] == "image/png" and "attachment" not in shown.get("Content-Disposition", "")
+
+
+def test_unknown_sandbox_paths_are_json_404s(client: Client) -> None:
+    response = client.get("/sandbox/no/such/page")
+    assert response.status_code == 404 and response.json()["code"] == "not_found"
+
+
+def test_the_admin_shows_sandbox_rows_read_only(client: Client, shop_bot: SandboxBot, ann: int) -> None:
+    from django.contrib.auth import get_user_model
+
+    admin = get_user_model().objects.create_superuser("root", "root@example.org", "pw-123456789")
+    client.force_login(admin)
+    bot_api(client, shop_bot, "sendMessage", chat_id=ann, text="hello")
+    post(client, "send", {"bot": "shop_bot", "from": ann, "text": "/start"})
+    for model in ("bot", "user", "chat", "botchat", "message", "update", "file", "callbackquery", "call"):
+        page = client.get(f"/admin/sandbox/{model}/")
+        assert page.status_code == 200, model
+    assert b"hello" in client.get("/admin/sandbox/message/").content
+    assert client.get("/admin/sandbox/bot/add/").status_code == 403

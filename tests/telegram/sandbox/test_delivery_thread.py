@@ -32,6 +32,8 @@ def herald_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     env = {
         **os.environ,
         "HERALD_DATA_DIR": str(data_dir),
+        # its own SQLite file, whatever database the suite runs on
+        "DATABASE_URL": f"sqlite:///{data_dir / 'herald.sqlite3'}",
         "SANDBOX_DELIVERY_THREAD": "1",
         "SANDBOX_DELIVERY_POLL_SECONDS": "0.2",
         "HERALD_LOG_LEVEL": "WARNING",

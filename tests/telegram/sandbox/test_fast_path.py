@@ -126,3 +126,14 @@ def test_a_long_poll_waits_without_holding_the_server(shop_bot: SandboxBot, ann:
     response, sent_at, answered_at = asyncio.run(run())
     assert [u["message"]["text"] for u in response.json()["result"]] == ["ping"]
     assert sent_at < 2 and answered_at < sent_at + 1.5
+
+
+def test_the_fast_path_is_off_with_the_sandbox(settings: Any) -> None:
+    from herald.telegram.sandbox.asgi import SandboxBotApiFastPath
+
+    settings.HERALD_SANDBOX = False
+
+    async def django_app(scope: Any, receive: Any, send: Any) -> None:
+        raise AssertionError("not called")
+
+    assert SandboxBotApiFastPath(django_app)._route(scope("/sandbox/bot1:a/getMe", method="GET")) is None

@@ -10,13 +10,14 @@ import zlib
 import pytest
 import telegram
 from django.test import Client
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto
 from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken, RetryAfter
 
 from tests.telegram.sandbox.helpers import (
     SandboxBot,
     sandbox_file_base,
     sandbox_messages,
+    sandbox_press,
     sandbox_user,
 )
 
@@ -199,3 +200,62 @@ def test_upgraded_group_answers_chat_migrated(
 
     sent = asyncio.run(run())
     assert (sent.chat.id, sent.chat.type, sent.chat.title) == (supergroup, "supergroup", "Club")
+
+
+def test_video_animation_document_and_media_group(
+    shop_bot: SandboxBot, ann: int, sandbox_base_url: str, sandbox_limits_off: None
+) -> None:
+    async def run() -> tuple[
+        telegram.Message, telegram.Message, telegram.Message, tuple[telegram.Message, ...]
+    ]:
+        async with ptb(shop_bot, sandbox_base_url) as bot:
+            video = await bot.send_video(ann, io.BytesIO(b"\x00\x00\x00\x18ftypmp42"), filename="clip.mp4")
+            animation = await bot.send_animation(ann, io.BytesIO(b"GIF89a\x02\x00\x03\x00"), filename="a.gif")
+            document = await bot.send_document(
+                ann, io.BytesIO(b"%PDF-1.4"), filename="terms.pdf", caption="Terms"
+            )
+            album = await bot.send_media_group(
+                ann,
+                [
+                    InputMediaPhoto(io.BytesIO(tiny_png(2, 2)), caption="<b>Album</b>", parse_mode="HTML"),
+                    InputMediaPhoto(video.video.file_id if video.video else ""),
+                ],
+            )
+            return video, animation, document, album
+
+    video, animation, document, album = asyncio.run(run())
+    assert video.video is not None and video.video.file_name == "clip.mp4"
+    assert animation.animation is not None and (animation.animation.width, animation.animation.height) == (
+        2,
+        3,
+    )
+    assert animation.document is not None  # Telegram sends animations as documents too
+    assert document.document is not None and document.document.file_name == "terms.pdf"
+    assert document.caption == "Terms"
+    assert len(album) == 2 and album[0].media_group_id == album[1].media_group_id
+    assert album[0].caption == "Album" and album[0].caption_entities[0].type == "bold"
+    kinds = [m["media"]["type"] for m in sandbox_messages(ann, shop_bot)]
+    assert kinds == ["video", "animation", "document", "photo", "photo"]
+
+
+def test_callback_round_trip_with_ptb(shop_bot: SandboxBot, ann: int, sandbox_base_url: str) -> None:
+    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("Buy", callback_data="buy:7")]])
+
+    async def send() -> telegram.Message:
+        async with ptb(shop_bot, sandbox_base_url) as bot:
+            return await bot.send_message(ann, "Offer", reply_markup=keyboard)
+
+    offer = asyncio.run(send())
+    sandbox_press(shop_bot, ann, offer.message_id, "buy:7")
+
+    async def answer() -> tuple[telegram.Update, bool]:
+        async with ptb(shop_bot, sandbox_base_url) as bot:
+            (update,) = await bot.get_updates()
+            assert update.callback_query is not None
+            return update, await update.callback_query.answer("Added to cart")
+
+    update, answered = asyncio.run(answer())
+    query = update.callback_query
+    assert query is not None and query.data == "buy:7" and query.from_user.id == ann
+    assert query.message is not None and query.message.message_id == offer.message_id
+    assert answered is True

@@ -13,6 +13,7 @@ const state = {
   bot: localStorage.getItem("sandbox.bot") || "",
   user: localStorage.getItem("sandbox.user") || "",
   chat: null, // null: the private chat of the selected user; otherwise a channel or group object
+  replyKeyboard: null, // rows of buttons from the bot's latest reply keyboard
   lastRendered: "",
 };
 
@@ -92,19 +93,43 @@ function renderChatList() {
   $("chat-list").replaceChildren(...items);
 }
 
+function chip(label, title, text) {
+  const node = document.createElement("button");
+  node.type = "button";
+  node.textContent = label;
+  node.title = title;
+  node.addEventListener("click", () => send(text));
+  return node;
+}
+
+// The bot's commands, or the reply keyboard its latest message asked for (a keyboard replaces them
+// until a later message removes it).
 function renderCommands() {
   const bot = state.bots.find((b) => b.username === state.bot);
   const commands = (bot && bot.commands) || [];
-  $("commands").replaceChildren(
-    ...commands.map((c) => {
-      const chip = document.createElement("button");
-      chip.type = "button";
-      chip.textContent = "/" + c.command;
-      chip.title = c.description;
-      chip.addEventListener("click", () => send("/" + c.command));
-      return chip;
-    }),
-  );
+  if (state.replyKeyboard) {
+    $("commands").replaceChildren(
+      ...state.replyKeyboard.flat().map((button) => {
+        const text = typeof button === "string" ? button : button.text;
+        const node = chip(text, "reply keyboard", text);
+        node.className = "reply-button";
+        return node;
+      }),
+    );
+    return;
+  }
+  $("commands").replaceChildren(...commands.map((c) => chip("/" + c.command, c.description, "/" + c.command)));
+}
+
+function replyKeyboardOf(messages) {
+  if (state.chat) return null;
+  for (let i = messages.length - 1; i >= 0; i--) {
+    const markup = messages[i].from_bot ? messages[i].reply_markup : null;
+    if (!markup) continue;
+    if (markup.keyboard) return markup.keyboard;
+    if (markup.remove_keyboard) return null;
+  }
+  return null;
 }
 
 function selectChat(chat) {
@@ -252,6 +277,8 @@ async function poll() {
     const snapshot = JSON.stringify(messages);
     if (snapshot === state.lastRendered) return;
     state.lastRendered = snapshot;
+    state.replyKeyboard = replyKeyboardOf(messages);
+    renderCommands();
     const list = $("messages");
     const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
     if (!messages.length) {
