@@ -1,8 +1,9 @@
-"""Outbox services: enqueue a message, send one row, retry failed rows, re-drive rows whose wake-up was lost.
+"""Outbox services: enqueue a message (or a fan-out), send rows, retry failed ones, re-drive lost wake-ups.
 
 A row is claimed with a conditional UPDATE (pending -> sending) that also requires no older open row for the
 same bot and chat, so a repeated wake-up sends nothing twice and each chat gets its messages in order; the
-row that finishes wakes the next one of its chat.
+row that finishes wakes the next one of its chat. A fan-out (``outbox_enqueue_many``) is sent by drain
+tasks that claim batches of rows the same way and send each batch concurrently.
 """
 
 from __future__ import annotations

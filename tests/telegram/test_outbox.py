@@ -359,3 +359,38 @@ def test_a_token_no_configured_key_can_decrypt_fails_the_row(
     assert "HERALD_FERNET_KEYS" in failed.last_error
     assert [m.pk for m, _ in outbox_events.failed] == [row.pk]
     assert _texts(ann, shop_bot) == []
+
+
+def test_a_migrated_group_is_followed_by_the_row_and_the_chats_queue(
+    shop_bot: SandboxBot, outbox_events: OutboxEvents, sandbox_limits_off: None, eager_tasks: None
+) -> None:
+    # The sandbox has no group migration, so the gateway's answer is fed to the outbox as a typed error.
+    from config.celery import app
+    from herald.telegram.errors import TelegramChatMigrated
+    from herald.telegram.services import _claim, _record_outcome
+    from tests.telegram.sandbox.helpers import sandbox_group
+
+    supergroup = sandbox_group("Club", admins=[shop_bot.username])
+    app.conf.task_always_eager = False
+    try:
+        with transaction.atomic():
+            rows = [
+                OutboundMessage.objects.create(
+                    bot_fingerprint="f" * 64,
+                    bot_token=shop_bot.token,
+                    chat_id="-4001",
+                    method="sendMessage",
+                    params={"text": f"club news {i}"},
+                )
+                for i in range(2)
+            ]
+    finally:
+        app.conf.task_always_eager = True
+    claimed = _claim(rows[0].pk)
+    assert claimed is not None
+    _record_outcome(claimed, TelegramChatMigrated(supergroup))
+    drain_outbox()
+    assert [m["text"] for m in sandbox_messages(supergroup)] == ["club news 0", "club news 1"]
+    assert set(OutboundMessage.objects.values_list("chat_id", flat=True)) == {str(supergroup)}
+    assert OutboundMessage.objects.get(pk=rows[0].pk).attempts == 1  # the migration was not a failed attempt
+    assert outbox_events.migrated == [("-4001", str(supergroup))]
