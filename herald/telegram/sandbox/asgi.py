@@ -2,8 +2,9 @@
 
 Under uvicorn, a request through Django's handler and its sync middleware hops between the event loop
 and the one shared sync thread several times: about 4 ms of CPU per call. Bot API calls with a query
-string, form or JSON body are answered here instead, with one hop to a dedicated worker thread that
-runs the same ``bot_api_call`` the Django view runs. getUpdates long polls wait here on the event loop,
+string, form or JSON body are answered here instead, handed to one database thread (see
+``batching.py``) that runs the same ``bot_api_call`` the Django view runs. getUpdates long polls wait
+here on the event loop,
 holding no thread. Uploads (multipart) and anything unusual still go through Django, so both paths give
 the same answers.
 """
@@ -15,14 +16,13 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
 from django.conf import settings
-from django.db import connections
 
 from herald.core.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from herald.telegram.sandbox.batching import BatchingWorker
 from herald.telegram.sandbox.spec import json_loads_strict
 
 logger = logging.getLogger(__name__)
@@ -47,13 +47,6 @@ def _content_type(scope: Scope) -> str:
     return ""
 
 
-def _close_broken_connections() -> None:
-    # Django closes broken connections at the end of its requests; the fast path's thread does it itself.
-    for connection in connections.all(initialized_only=True):
-        if connection.errors_occurred and not connection.is_usable():
-            connection.close()
-
-
 def _run_call(token: str, method: str, raw: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     from herald.telegram.sandbox.botapi import bot_api_call
 
@@ -62,17 +55,12 @@ def _run_call(token: str, method: str, raw: dict[str, Any]) -> tuple[int, dict[s
     except Exception:  # a bug must still answer in Telegram's shape, and be logged
         logger.exception("sandbox Bot API call %s failed", method)
         return 500, {"ok": False, "error_code": 500, "description": "Internal Server Error"}
-    finally:
-        _close_broken_connections()
 
 
 def _has_pending_updates(token: str) -> bool:
     from herald.telegram.sandbox.botapi import bot_has_pending_updates
 
-    try:
-        return bot_has_pending_updates(token=token)
-    finally:
-        _close_broken_connections()
+    return bot_has_pending_updates(token=token)
 
 
 def _encode(status: int, body: dict[str, Any]) -> tuple[int, bytes]:
@@ -85,11 +73,13 @@ class SandboxBotApiFastPath:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
         self.enabled = bool(settings.HERALD_SANDBOX)
-        # SQLite takes one writer at a time, so more threads would only queue on its lock.
-        sqlite = settings.DATABASES["default"]["ENGINE"].endswith("sqlite3")
-        self.executor = ThreadPoolExecutor(
-            max_workers=1 if sqlite else 4, thread_name_prefix="sandbox-bot-api"
-        )
+        self.worker = BatchingWorker("sandbox-bot-api")
+        if self.enabled and settings.SANDBOX_DELIVERY_THREAD:
+            # The web server starts here: updates left pending by a previous run go out without
+            # waiting for the first sandbox request.
+            from herald.telegram.sandbox.delivery import delivery_thread_ensure
+
+            delivery_thread_ensure()
 
     def _route(self, scope: Scope) -> tuple[str, str] | None:
         if not self.enabled or scope["type"] != "http" or scope["method"] not in ("GET", "POST"):
@@ -155,8 +145,7 @@ class SandboxBotApiFastPath:
                 return 400, f'{{"ok":false,"error_code":400,"description":{description}}}'.encode()
         if method.lower() == "getupdates":
             return await self._long_poll(token, method, raw)
-        loop = asyncio.get_running_loop()
-        return _encode(*await loop.run_in_executor(self.executor, _run_call, token, method, raw))
+        return _encode(*await self.worker.submit(_run_call, token, method, raw))
 
     async def _long_poll(self, token: str, method: str, raw: dict[str, Any]) -> tuple[int, bytes]:
         """getUpdates with ``timeout``: answer at once if there are updates, else wait on the event loop."""
@@ -166,12 +155,12 @@ class SandboxBotApiFastPath:
         except ValueError:
             wait = 0  # the call below answers the type error
         now_only = {**raw, "timeout": 0}
-        status, body = await loop.run_in_executor(self.executor, _run_call, token, method, now_only)
+        status, body = await self.worker.submit(_run_call, token, method, now_only)
         if status != 200 or body["result"] or wait == 0:
             return _encode(status, body)
         deadline = loop.time() + wait
         while loop.time() < deadline:
             await asyncio.sleep(min(_LONG_POLL_CHECK_SECONDS, max(0.0, deadline - loop.time())))
-            if await loop.run_in_executor(self.executor, _has_pending_updates, token):
-                return _encode(*await loop.run_in_executor(self.executor, _run_call, token, method, now_only))
+            if await self.worker.submit(_has_pending_updates, token):
+                return _encode(*await self.worker.submit(_run_call, token, method, now_only))
         return _encode(status, body)

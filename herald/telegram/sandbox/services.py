@@ -510,6 +510,21 @@ def sandbox_chat_messages(*, chat: Chat, bot: Bot | None, limit: int | None = No
     ]
 
 
+def sandbox_callback_answer(*, callback_query_id: str) -> dict[str, Any]:
+    """How the bot answered a button press (answerCallbackQuery), for the browser chat to show."""
+    query = CallbackQuery.objects.filter(id=callback_query_id).first()
+    if query is None:
+        raise ControlError(
+            f"no callback query {callback_query_id!r}", code="unknown_callback_query", status=404
+        )
+    return {
+        "id": query.id,
+        "answered": query.answered,
+        "text": query.answer_text,
+        "show_alert": query.show_alert,
+    }
+
+
 def sandbox_calls(*, bot: Bot) -> list[dict[str, Any]]:
     return [
         {

@@ -78,7 +78,7 @@ def bot_api_spec() -> Spec:
     return Spec(version=raw.get("version", ""), methods=methods)
 
 
-def _type_error(method: Method, field: Field) -> Exception:
+def _type_error(field: Field) -> Exception:
     return bad_request(f'field "{field.name}" must be of type {field.type_label}')
 
 
@@ -161,7 +161,7 @@ def _object_error(field: Field) -> Exception:
     return bad_request(f"can't parse {what} JSON object")
 
 
-def _coerce(method: Method, field: Field, value: Any, files: dict[str, UploadedFile]) -> Any:
+def _coerce(field: Field, value: Any, files: dict[str, UploadedFile]) -> Any:
     types = field.types
     if "InputFile" in types:
         if isinstance(value, UploadedFile):
@@ -173,18 +173,18 @@ def _coerce(method: Method, field: Field, value: Any, files: dict[str, UploadedF
             return attached
         if "String" in types and isinstance(value, str):
             return value
-        raise _type_error(method, field)
+        raise _type_error(field)
     if types == ("Integer", "String"):
         as_int = _coerce_integer(value)
         if as_int is not _Invalid:
             return as_int
         if isinstance(value, str):
             return value
-        raise _type_error(method, field)
+        raise _type_error(field)
     if len(types) == 1 and types[0] in _SCALARS:
         coerced = _coerce_scalar(types[0], value)
         if coerced is _Invalid:
-            raise _type_error(method, field)
+            raise _type_error(field)
         return coerced
     if all(t.startswith("Array of ") for t in types):
         parsed = _parse_json(value)
@@ -242,5 +242,5 @@ def validate_params(method: Method, raw: dict[str, Any], files: dict[str, Upload
             if value == "" and (method.name, field.name) in _EMPTY_ALLOWED:
                 params[field.name] = ""
             continue
-        params[field.name] = _coerce(method, field, value, files)
+        params[field.name] = _coerce(field, value, files)
     return params

@@ -19,6 +19,7 @@ urlpatterns = [
     path("api/groups", views.groups, name="api-groups"),
     path("api/send", views.send, name="api-send"),
     path("api/press", views.press, name="api-press"),
+    path("api/callbacks/<str:callback_query_id>", views.callback_answer, name="api-callback-answer"),
     path("api/react", views.react, name="api-react"),
     path("api/members", views.members, name="api-members"),
     path("api/redeliver", views.redeliver, name="api-redeliver"),

@@ -22,7 +22,7 @@ from herald.telegram.sandbox.delivery import delivery_thread_ensure
 from herald.telegram.sandbox.errors import ControlError
 from herald.telegram.sandbox.files import file_storage_path
 from herald.telegram.sandbox.limits import limits_enabled, limits_set
-from herald.telegram.sandbox.models import Bot, Chat, File, User
+from herald.telegram.sandbox.models import Bot, Chat, File, Update, User
 from herald.telegram.sandbox.registry import bot_by_token
 from herald.telegram.sandbox.spec import clean_strings, json_loads_strict
 
@@ -78,7 +78,11 @@ def bot_api(request: HttpRequest, token: str, method: str) -> HttpResponse:
         return _telegram_json(
             400, {"ok": False, "error_code": 400, "description": f"Bad Request: can't parse request: {error}"}
         )
-    status, body = bot_api_call(token=token, method_name=method, raw=raw, files=files)
+    try:
+        status, body = bot_api_call(token=token, method_name=method, raw=raw, files=files)
+    except Exception:  # a bug: logged, and still answered in Telegram's shape
+        logger.exception("sandbox Bot API call %s failed", method)
+        status, body = 500, {"ok": False, "error_code": 500, "description": "Internal Server Error"}
     return _telegram_json(status, body)
 
 
@@ -153,6 +157,9 @@ def control(*methods: str) -> Callable[[ControlView], Callable[..., HttpResponse
                 return _error(413, "payload_too_large", "the request body is too large")
             except (MultiPartParserError, BadRequest) as error:
                 return _error(400, "bad_request", f"the request could not be read: {error}")
+            except Exception:  # a bug: logged, and still answered as JSON
+                logger.exception("sandbox control API %s failed", request.path)
+                return _error(500, "server_error", "the sandbox failed on this request; it has been logged")
             if isinstance(result, HttpResponseBase):
                 return result
             status = 201 if request.method == "POST" and isinstance(result, dict) and "id" in result else 200
@@ -294,13 +301,22 @@ def send(request: HttpRequest) -> Any:
 @control("POST")
 def press(request: HttpRequest) -> Any:
     body = _json_body(request)
+    bot = _bot_ref(body)
     update_id = services.sandbox_user_press(
-        bot=_bot_ref(body),
+        bot=bot,
         from_user=services.sandbox_user_get(user_id=body.get("from"), field="from"),
         message_id=_int(body, "message_id"),
         data=_str(body, "data", required=True),
     )
-    return {"update_id": update_id}
+    payload = Update.objects.values_list("payload", flat=True).get(bot=bot, update_id=update_id)
+    return {"update_id": update_id, "callback_query_id": payload["callback_query"]["id"]}
+
+
+@control("GET")
+def callback_answer(request: HttpRequest, callback_query_id: str) -> Any:
+    if "\x00" in callback_query_id:
+        raise ControlError("no such callback query", code="unknown_callback_query", status=404)
+    return services.sandbox_callback_answer(callback_query_id=callback_query_id)
 
 
 @control("POST")

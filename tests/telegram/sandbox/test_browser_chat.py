@@ -91,6 +91,8 @@ def test_a_person_talks_to_a_bot_and_watches_a_channel(live_server: LiveServer) 
             page.click(".inline-button[data-callback-data='deals']")
             query = bot_side.wait_for("callback_query")
             assert query["data"] == "deals" and query["from"]["first_name"] == "Bea"
+            bot_side.call("answerCallbackQuery", callback_query_id=query["id"], text="Here are the deals")
+            expect(page.locator("#toast")).to_have_text("Here are the deals")
 
             photo_file: FilePayload = {"name": "dot.png", "mimeType": "image/png", "buffer": tiny_png(8, 8)}
             page.set_input_files("#composer-photo", files=[photo_file])
@@ -120,3 +122,4 @@ def test_a_person_talks_to_a_bot_and_watches_a_channel(live_server: LiveServer) 
             page.goto("about:blank")  # stop the page's polling before the test's database goes away
         finally:
             browser.close()
+            bot_side.api.close()

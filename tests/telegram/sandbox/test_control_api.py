@@ -88,9 +88,14 @@ def test_press_needs_a_matching_button(client: Client, shop_bot: SandboxBot, ann
     assert pressed.status_code == 200
     query = client.get(f"/sandbox/bot{shop_bot.token}/getUpdates").json()["result"][0]["callback_query"]
     assert query["data"] == "yes" and query["message"]["message_id"] == message_id
-    assert (
-        bot_api(client, shop_bot, "answerCallbackQuery", callback_query_id=query["id"]).json()["ok"] is True
-    )
+    assert pressed.json()["callback_query_id"] == query["id"]
+    answer = client.get(f"/sandbox/api/callbacks/{query['id']}").json()
+    assert (answer["answered"], answer["text"]) == (False, "")
+    answered = bot_api(client, shop_bot, "answerCallbackQuery", callback_query_id=query["id"], text="Done")
+    assert answered.json()["ok"] is True
+    answer = client.get(f"/sandbox/api/callbacks/{query['id']}").json()
+    assert (answer["answered"], answer["text"], answer["show_alert"]) == (True, "Done", False)
+    assert client.get("/sandbox/api/callbacks/nope").status_code == 404
     stale = bot_api(client, shop_bot, "answerCallbackQuery", callback_query_id="42")
     assert stale.json()["description"].startswith("Bad Request: query is too old")
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -26,52 +27,66 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def herald_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    data_dir = tmp_path_factory.mktemp("herald-data")
-    env = {
-        **os.environ,
-        "HERALD_DATA_DIR": str(data_dir),
-        # its own SQLite file, whatever database the suite runs on
-        "DATABASE_URL": f"sqlite:///{data_dir / 'herald.sqlite3'}",
-        "SANDBOX_DELIVERY_THREAD": "1",
-        "SANDBOX_DELIVERY_POLL_SECONDS": "0.2",
-        "HERALD_LOG_LEVEL": "WARNING",
-    }
-    base_dir = Path(settings.BASE_DIR)
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=base_dir, env=env, check=True)
-    port = free_port()
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "config.asgi:application",
-            "--port",
-            str(port),
-            "--lifespan",
-            "off",
-        ],
-        cwd=base_dir,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
+class HeraldServer:
+    """Herald under uvicorn in a subprocess, on its own SQLite file, with the delivery thread on."""
+
+    def __init__(self, data_dir: Path, port: int, *, delivery_thread: bool = True) -> None:
+        self.data_dir = data_dir
+        self.url = f"http://127.0.0.1:{port}"
+        self.env = {
+            **os.environ,
+            "HERALD_DATA_DIR": str(data_dir),
+            # its own SQLite file, whatever database the suite runs on
+            "DATABASE_URL": f"sqlite:///{data_dir / 'herald.sqlite3'}",
+            "SANDBOX_DELIVERY_THREAD": "1" if delivery_thread else "0",
+            "SANDBOX_DELIVERY_POLL_SECONDS": "0.2",
+            "HERALD_LOG_LEVEL": "WARNING",
+        }
+        self.port = port
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> HeraldServer:
+        base_dir = Path(settings.BASE_DIR)
+        subprocess.run(
+            [sys.executable, "manage.py", "migrate", "-v0"], cwd=base_dir, env=self.env, check=True
+        )
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "config.asgi:application",
+                "--port",
+                str(self.port),
+                "--lifespan",
+                "off",
+            ],
+            cwd=base_dir,
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + 20
         while True:
             try:
-                httpx.get(f"{url}/sandbox/api/bots", timeout=1)
-                break
+                httpx.get(f"{self.url}/health", timeout=1)
+                return self
             except httpx.TransportError:
-                if time.monotonic() > deadline or server.poll() is not None:
+                if time.monotonic() > deadline or self.process.poll() is not None:
                     raise RuntimeError("uvicorn did not start") from None
                 time.sleep(0.1)
-        yield url
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def herald_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    server = HeraldServer(tmp_path_factory.mktemp("herald-data"), free_port()).start()
+    yield server.url
+    server.stop()
 
 
 def wait_until(check: Any, timeout: float = 8.0) -> Any:
@@ -121,3 +136,32 @@ def test_updates_reach_a_webhook_served_by_the_same_process(herald_server: str) 
     )
     assert info["last_error_message"] == "Wrong response from the webhook: 404 Not Found"
     assert info["pending_update_count"] == 1
+
+
+def test_updates_left_pending_go_out_when_the_server_starts_again(tmp_path: Path) -> None:
+    port = free_port()
+    first = HeraldServer(tmp_path, port, delivery_thread=False).start()
+    try:
+        api = httpx.Client(base_url=first.url, timeout=10)
+        bot = api.post("/sandbox/api/bots", json={"username": "shop_bot"}).json()
+        receiver = api.post("/sandbox/api/bots", json={"username": "receiver_bot"}).json()
+        ann = api.post("/sandbox/api/users", json={"first_name": "Ann"}).json()["id"]
+        hook = f"{first.url}/sandbox/bot{receiver['token']}/getUpdates"
+        api.post(f"/sandbox/bot{bot['token']}/setWebhook", json={"url": hook})
+        api.post("/sandbox/api/send", json={"bot": "shop_bot", "from": ann, "text": "still there?"})
+        api.close()
+    finally:
+        first.stop()
+
+    def delivered() -> bool:
+        with sqlite3.connect(tmp_path / "herald.sqlite3") as db:
+            return db.execute("SELECT state FROM sandbox_update WHERE kind = 'message'").fetchone() == (
+                "delivered",
+            )
+
+    assert not delivered()
+    second = HeraldServer(tmp_path, port).start()
+    try:
+        assert wait_until(delivered)  # nobody called the sandbox: the thread started with the server
+    finally:
+        second.stop()

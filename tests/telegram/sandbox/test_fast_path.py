@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -13,6 +15,13 @@ from config.asgi import application
 from tests.telegram.sandbox.helpers import SandboxBot
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def _worker_lets_go_of_the_database() -> Iterator[None]:
+    """The fast path's thread keeps a connection; end it so the test database can be dropped."""
+    yield
+    application.worker.stop()
 
 
 def through_asgi(*requests: tuple[str, str, dict[str, Any]]) -> list[httpx.Response]:
@@ -137,3 +146,64 @@ def test_the_fast_path_is_off_with_the_sandbox(settings: Any) -> None:
         raise AssertionError("not called")
 
     assert SandboxBotApiFastPath(django_app)._route(scope("/sandbox/bot1:a/getMe", method="GET")) is None
+
+
+def test_concurrent_calls_are_batched_and_each_keeps_its_own_outcome(
+    shop_bot: SandboxBot, sandbox_limits_off: None
+) -> None:
+    from tests.telegram.sandbox.helpers import sandbox_user
+
+    people = [sandbox_user(f"P{n}") for n in range(3)]
+    base = f"/sandbox/bot{shop_bot.token}/sendMessage"
+
+    async def run() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            calls = [
+                client.post(base, data={"chat_id": str(people[n % 3]), "text": f"m{n}"}) for n in range(30)
+            ]
+            calls.append(client.post(base, data={"chat_id": "1", "text": "to nobody"}))
+            return list(await asyncio.gather(*calls))
+
+    responses = asyncio.run(run())
+    assert [r.status_code for r in responses] == [200] * 30 + [400]
+    assert responses[-1].json()["description"] == "Bad Request: chat not found"
+    for person in people:
+        ids = sorted(
+            r.json()["result"]["message_id"]
+            for r in responses[:30]
+            if r.json()["result"]["chat"]["id"] == person
+        )
+        assert ids == list(range(1, 11))
+
+
+def test_a_call_that_breaks_the_batch_transaction_does_not_take_the_others_down() -> None:
+    from django.db import connection
+
+    from herald.telegram.sandbox.batching import BatchingWorker
+    from herald.telegram.sandbox.models import User
+
+    def make_user(user_id: int) -> int:
+        User.objects.create(id=user_id, first_name="U")
+        return user_id
+
+    def broken() -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT * FROM no_such_table")
+
+    gate = threading.Event()
+
+    async def run() -> list[Any]:
+        worker = BatchingWorker("test-batching")
+        held = worker.submit(gate.wait, 5)  # holds the thread while the next three queue up as one batch
+        futures = [worker.submit(make_user, 11), worker.submit(broken), worker.submit(make_user, 12)]
+        gate.set()
+        await held
+        try:
+            return list(await asyncio.gather(*futures, return_exceptions=True))
+        finally:
+            worker.stop()
+
+    first, failure, second = asyncio.run(run())
+    assert (first, second) == (11, 12) and isinstance(failure, Exception)
+    assert set(User.objects.values_list("id", flat=True)) == {11, 12}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -20,8 +22,14 @@ def telebot_api(live_server: LiveServer) -> Iterator[None]:
     saved = apihelper.API_URL, apihelper.FILE_URL
     apihelper.API_URL = live_server.url + "/sandbox/bot{0}/{1}"  # type: ignore[assignment]
     apihelper.FILE_URL = live_server.url + "/sandbox/file/bot{0}/{1}"  # type: ignore[assignment]
+    # one HTTP session per call: a kept-alive connection would hold a live-server thread, and that
+    # thread a database connection, past the end of the test
+    saved_ttl, apihelper.SESSION_TIME_TO_LIVE = apihelper.SESSION_TIME_TO_LIVE, 0
     yield
     apihelper.API_URL, apihelper.FILE_URL = saved
+    apihelper.SESSION_TIME_TO_LIVE = saved_ttl
+    gc.collect()  # an error kept by pytest.raises holds its response, and that its connection, in a cycle
+    time.sleep(0.1)  # let the live server's thread see the connection close
 
 
 def test_telebot_sends_edits_and_uploads(telebot_api: None, shop_bot: SandboxBot, ann: int) -> None:

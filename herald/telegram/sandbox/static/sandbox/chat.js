@@ -323,11 +323,31 @@ async function send(text) {
 
 async function press(messageId, data) {
   try {
-    await postJson("/press", { bot: state.bot, from: Number(state.user), message_id: messageId, data });
+    const pressed = await postJson("/press", { bot: state.bot, from: Number(state.user), message_id: messageId, data });
     showStatus("");
+    showAnswer(pressed.callback_query_id);
   } catch (error) {
     showStatus(error.message);
   }
+}
+
+// Telegram shows the bot's answerCallbackQuery text as a toast (or an alert); so does this page.
+async function showAnswer(queryId, tries = 15) {
+  const answer = await api(`/callbacks/${encodeURIComponent(queryId)}`).catch(() => null);
+  if (answer && answer.answered) {
+    if (answer.text && answer.show_alert) window.alert(answer.text);
+    else if (answer.text) toast(answer.text);
+    return;
+  }
+  if (tries > 0) setTimeout(() => showAnswer(queryId, tries - 1), 300);
+}
+
+function toast(text) {
+  const node = $("toast");
+  node.textContent = text;
+  node.hidden = false;
+  clearTimeout(toast.timer);
+  toast.timer = setTimeout(() => { node.hidden = true; }, 3000);
 }
 
 function wire() {
