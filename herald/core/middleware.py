@@ -40,7 +40,10 @@ class JsonErrorMiddleware:
             and not response.get("Content-Type", "").startswith("application/json")
             and not request.path.startswith("/metrics")
         ):
-            return json_error(request, response.status_code)
+            replacement = json_error(request, response.status_code)
+            if response.has_header("Allow"):  # a 405 must say which methods are allowed
+                replacement["Allow"] = response["Allow"]
+            return replacement
         return response
 
 

@@ -45,3 +45,10 @@ def test_unknown_api_route_is_json_404(client: Client) -> None:
     response = client.get("/api/no/such/thing")
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"
+
+
+def test_wrong_method_is_json_405_that_names_the_allowed_methods(client: Client) -> None:
+    response = client.post("/health")
+    assert response.status_code == 405
+    assert response.json()["code"] == "method_not_allowed"
+    assert response["Allow"] == "GET"
