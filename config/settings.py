@@ -111,10 +111,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=30000;",
     }
-    # Tests get a file too: the default in-memory test database is shared-cache, where a second
-    # writer fails at once with "database table is locked" instead of waiting, so race tests with
-    # real threads could not run.
-    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test-db.sqlite3")}
+    # Tests use a file too, not shared-cache memory: threads (live server, concurrency tests) then wait on
+    # the busy timeout like production processes do instead of failing with "database table is locked".
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test-herald.sqlite3")}
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
@@ -171,6 +170,8 @@ TELEGRAM_FILE_BASE = env.str(
     else "https://api.telegram.org/file/bot",
 )
 TELEGRAM_TIMEOUT_SECONDS = env.float("TELEGRAM_TIMEOUT_SECONDS", default=15.0)
+# HTTP connections each process keeps open to the Bot API (shared by all its bots).
+TELEGRAM_CONNECTION_POOL_SIZE = env.int("TELEGRAM_CONNECTION_POOL_SIZE", default=128)
 # Telegram's published limits. Pacing can be switched off only to measure Herald's own capacity.
 TELEGRAM_PACING = env.bool("TELEGRAM_PACING", default=True)
 TELEGRAM_LIMIT_PER_BOT = env.float("TELEGRAM_LIMIT_PER_BOT", default=30.0)  # messages per second
@@ -224,6 +225,35 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 
+# --- Telegram sandbox -------------------------------------------------------------------------------
+
+# The official Bot API description every sandbox request is checked against (a copy ships with the app).
+TELEGRAM_BOT_API_SPEC = Path(
+    env.str(
+        "TELEGRAM_BOT_API_SPEC",
+        default=str(BASE_DIR / "herald" / "telegram" / "sandbox" / "bot-api-10.1.json"),
+    )
+)
+# Telegram's limits as the sandbox enforces them (429 with retry_after); POST /sandbox/api/limits flips them.
+SANDBOX_LIMITS_ENABLED = env.bool("SANDBOX_LIMITS_ENABLED", default=True)
+SANDBOX_LIMIT_PER_BOT_PER_SECOND = env.int("SANDBOX_LIMIT_PER_BOT_PER_SECOND", default=30)
+SANDBOX_LIMIT_PER_PRIVATE_CHAT_PER_SECOND = env.float(
+    "SANDBOX_LIMIT_PER_PRIVATE_CHAT_PER_SECOND", default=1.0
+)
+# Telegram lets a private chat take a short burst above 1/s before it answers 429.
+SANDBOX_PRIVATE_CHAT_BURST = env.int("SANDBOX_PRIVATE_CHAT_BURST", default=3)
+SANDBOX_LIMIT_PER_GROUP_PER_MINUTE = env.int("SANDBOX_LIMIT_PER_GROUP_PER_MINUTE", default=20)
+SANDBOX_FILES_DIR = Path(env.str("SANDBOX_FILES_DIR", default=str(MEDIA_ROOT / "sandbox")))
+# Webhook deliveries run on a background thread of the web process; tests call
+# herald.telegram.sandbox.delivery.deliver_pending_updates() themselves instead.
+SANDBOX_DELIVERY_THREAD = env.bool("SANDBOX_DELIVERY_THREAD", default=not TESTING)
+SANDBOX_DELIVERY_POLL_SECONDS = env.float("SANDBOX_DELIVERY_POLL_SECONDS", default=0.5)
+SANDBOX_WEBHOOK_MAX_AGE_SECONDS = env.int("SANDBOX_WEBHOOK_MAX_AGE_SECONDS", default=24 * 3600)
+# getUpdates holds the request at most this long: under ASGI a waiting sync view holds the shared thread.
+SANDBOX_LONG_POLL_MAX_SECONDS = env.float("SANDBOX_LONG_POLL_MAX_SECONDS", default=1.0)
+# How long a process trusts its in-memory copy of a bot or chat (tokens, admins) before reading the DB.
+SANDBOX_CACHE_SECONDS = env.float("SANDBOX_CACHE_SECONDS", default=2.0)
+
 LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"
 USE_I18N = True
@@ -258,9 +288,3 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("HERALD_LOG_LEVEL", default="INFO")},
     "loggers": {"httpx": {"level": "WARNING"}, "django.db.backends": {"level": "WARNING"}},
 }
-
-# --- Outbound HTTP to user-given URLs ---------------------------------------------------------------
-
-# Flow HTTP steps and the scraper refuse private and loopback addresses; only a closed test setup may
-# allow them.
-HERALD_HTTP_ALLOW_PRIVATE = env.bool("HERALD_HTTP_ALLOW_PRIVATE", default=False)

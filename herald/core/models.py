@@ -11,3 +11,16 @@ class TimeStampedModel(models.Model):
 
     class Meta:
         abstract = True
+
+
+class RateLimitBucket(models.Model):
+    """A bucket of the database rate limiter: its theoretical arrival time (GCRA), in epoch seconds."""
+
+    key = models.CharField(max_length=200, primary_key=True)
+    tat = models.FloatField(default=0.0)
+
+    class Meta:
+        db_table = "core_ratelimit_bucket"
+
+    def __str__(self) -> str:
+        return self.key
