@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "herald.accounts",
     "herald.telegram",
     "herald.telegram.sandbox",
+    "herald.bots",
 ]
 
 MIDDLEWARE = [
@@ -288,3 +289,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("HERALD_LOG_LEVEL", default="INFO")},
     "loggers": {"httpx": {"level": "WARNING"}, "django.db.backends": {"level": "WARNING"}},
 }
+
+# --- Outbound HTTP to user-given URLs ---------------------------------------------------------------
+
+# Flow HTTP steps and the scraper refuse private and loopback addresses; only a closed test setup may
+# allow them.
+HERALD_HTTP_ALLOW_PRIVATE = env.bool("HERALD_HTTP_ALLOW_PRIVATE", default=False)

@@ -23,7 +23,7 @@ class TelegramBotForm(forms.ModelForm):
     new_token = forms.CharField(
         required=False,
         label="Token",
-        help_text="The token from BotFather. Checked with Telegram when saved; stored encrypted and never shown.",
+        help_text="The token from BotFather: checked with Telegram on save, stored encrypted, never shown.",
         widget=forms.PasswordInput(render_value=False),
     )
 
@@ -56,10 +56,27 @@ class FlowInline(TabularInline):
 @admin.register(TelegramBot)
 class TelegramBotAdmin(ModelAdmin):
     form = TelegramBotForm
-    list_display = ["name", "username", "kind", "user_count", "request_count", "webhook", "is_active", "created_at"]
+    list_display = [
+        "name",
+        "username",
+        "kind",
+        "user_count",
+        "request_count",
+        "webhook",
+        "is_active",
+        "created_at",
+    ]
     list_filter = ["kind", "is_active", "is_webhook_set"]
     search_fields = ["name", "username"]
-    readonly_fields = ["username", "masked_token", "user_count", "request_count", "webhook_url", "is_webhook_set", "statistics"]
+    readonly_fields = [
+        "username",
+        "masked_token",
+        "user_count",
+        "request_count",
+        "webhook_url",
+        "is_webhook_set",
+        "statistics",
+    ]
     inlines = [FlowInline]
     actions = ["set_webhook", "remove_webhook"]
 
@@ -83,11 +100,17 @@ class TelegramBotAdmin(ModelAdmin):
             ("Users", stats["users"]),
             ("Blocked the bot", stats["blocked_users"]),
             ("Active today / 7 days / 30 days", "{1d} / {7d} / {30d}".format(**stats["active_users"])),
-            ("Messages in / out", "{} / {}".format(
-                sum(d["incoming"] for d in stats["messages_per_day"]),
-                sum(d["outgoing"] for d in stats["messages_per_day"]),
-            )),
-            *((f"Flow “{f['name']}”: runs / completed", f"{f['runs']} / {f['completions']}") for f in stats["flows"]),
+            (
+                "Messages in / out",
+                "{} / {}".format(
+                    sum(d["incoming"] for d in stats["messages_per_day"]),
+                    sum(d["outgoing"] for d in stats["messages_per_day"]),
+                ),
+            ),
+            *(
+                (f"Flow “{f['name']}”: runs / completed", f"{f['runs']} / {f['completions']}")
+                for f in stats["flows"]
+            ),
         ]
         return format_html("<table>{}</table>", format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", rows))
 
@@ -135,7 +158,9 @@ class BotFlowForm(forms.ModelForm):
         try:
             parse_flow(data)
         except FlowValidationError as exc:
-            raise forms.ValidationError([f"{path or 'flow'}: {message}" for path, message in exc.errors]) from exc
+            raise forms.ValidationError(
+                [f"{path or 'flow'}: {message}" for path, message in exc.errors]
+            ) from exc
         return data
 
 

@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Schema
+from ninja.responses import Status
 
 from herald.accounts.auth import staff_auth
 from herald.bots import selectors, services
@@ -48,8 +49,8 @@ def _flow(bot: TelegramBot, flow_id: int) -> BotFlow:
 
 
 @router.post("", response={201: BotOut, 409: ErrorOut, **ERRORS}, summary="Register a bot")
-def create_bot(request: HttpRequest, payload: BotIn) -> tuple[int, TelegramBot]:
-    return 201, services.bot_create(name=payload.name, token=payload.token)
+def create_bot(request: HttpRequest, payload: BotIn) -> Status[TelegramBot]:
+    return Status(201, services.bot_create(name=payload.name, token=payload.token))
 
 
 @router.get("", response={200: list[BotOut], **ERRORS}, summary="List bots")
@@ -68,9 +69,9 @@ def patch_bot(request: HttpRequest, bot_id: uuid.UUID, payload: BotPatch) -> Tel
 
 
 @router.delete("/{uuid:bot_id}", response={204: None, **ERRORS}, summary="Delete a bot")
-def delete_bot(request: HttpRequest, bot_id: uuid.UUID) -> tuple[int, None]:
+def delete_bot(request: HttpRequest, bot_id: uuid.UUID) -> Status[None]:
     services.bot_delete(bot=_bot(bot_id))
-    return 204, None
+    return Status(204, None)
 
 
 @router.post("/{uuid:bot_id}/webhook", response={200: BotOut, **ERRORS}, summary="Set the bot's webhook")
@@ -83,7 +84,9 @@ def delete_webhook(request: HttpRequest, bot_id: uuid.UUID) -> TelegramBot:
     return services.bot_webhook_delete(bot=_bot(bot_id))
 
 
-@router.get("/{uuid:bot_id}/webhook", response={200: WebhookInfoOut, **ERRORS}, summary="Telegram's webhook info")
+@router.get(
+    "/{uuid:bot_id}/webhook", response={200: WebhookInfoOut, **ERRORS}, summary="Telegram's webhook info"
+)
 def webhook_info(request: HttpRequest, bot_id: uuid.UUID) -> dict[str, Any]:
     return services.bot_webhook_info(bot=_bot(bot_id))
 
@@ -99,8 +102,8 @@ def list_flows(request: HttpRequest, bot_id: uuid.UUID) -> Any:
 
 
 @router.post("/{uuid:bot_id}/flows", response={201: FlowOut, 409: ErrorOut, **ERRORS}, summary="Add a flow")
-def create_flow(request: HttpRequest, bot_id: uuid.UUID, payload: FlowIn) -> tuple[int, BotFlow]:
-    return 201, services.flow_save(bot=_bot(bot_id), **payload.model_dump())
+def create_flow(request: HttpRequest, bot_id: uuid.UUID, payload: FlowIn) -> Status[BotFlow]:
+    return Status(201, services.flow_save(bot=_bot(bot_id), **payload.model_dump()))
 
 
 @router.get("/{uuid:bot_id}/flows/{int:flow_id}", response={200: FlowOut, **ERRORS}, summary="A flow")
@@ -108,16 +111,20 @@ def get_flow(request: HttpRequest, bot_id: uuid.UUID, flow_id: int) -> BotFlow:
     return _flow(_bot(bot_id), flow_id)
 
 
-@router.put("/{uuid:bot_id}/flows/{int:flow_id}", response={200: FlowOut, 409: ErrorOut, **ERRORS}, summary="Replace a flow")
+@router.put(
+    "/{uuid:bot_id}/flows/{int:flow_id}",
+    response={200: FlowOut, 409: ErrorOut, **ERRORS},
+    summary="Replace a flow",
+)
 def put_flow(request: HttpRequest, bot_id: uuid.UUID, flow_id: int, payload: FlowIn) -> BotFlow:
     bot = _bot(bot_id)
     return services.flow_save(bot=bot, flow=_flow(bot, flow_id), **payload.model_dump())
 
 
 @router.delete("/{uuid:bot_id}/flows/{int:flow_id}", response={204: None, **ERRORS}, summary="Delete a flow")
-def delete_flow(request: HttpRequest, bot_id: uuid.UUID, flow_id: int) -> tuple[int, None]:
+def delete_flow(request: HttpRequest, bot_id: uuid.UUID, flow_id: int) -> Status[None]:
     services.flow_delete(flow=_flow(_bot(bot_id), flow_id))
-    return 204, None
+    return Status(204, None)
 
 
 class ResponsesQuery(Schema):
@@ -129,7 +136,9 @@ class ResponsesQuery(Schema):
     response={200: list[FlowResponseOut], **ERRORS},
     summary="Answers collected by a flow (JSON, or CSV with ?format=csv)",
 )
-def flow_responses(request: HttpRequest, bot_id: uuid.UUID, flow_id: int, query: Query[ResponsesQuery]) -> Any:
+def flow_responses(
+    request: HttpRequest, bot_id: uuid.UUID, flow_id: int, query: Query[ResponsesQuery]
+) -> Any:
     flow = _flow(_bot(bot_id), flow_id)
     rows = selectors.flow_responses(flow=flow)
     if query.format == "csv":
@@ -146,7 +155,14 @@ def _csv(flow: BotFlow, rows: list[dict[str, Any]]) -> HttpResponse:
     writer.writerow(["run_id", "chat_id", "username", "first_name", "started_at", "completed", *keys])
     for row in rows:
         writer.writerow(
-            [row["run_id"], row["chat_id"], row["username"], row["first_name"], row["started_at"], row["completed"]]
+            [
+                row["run_id"],
+                row["chat_id"],
+                row["username"],
+                row["first_name"],
+                row["started_at"],
+                row["completed"],
+            ]
             + [row["answers"].get(key, "") for key in keys]
         )
     response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
@@ -167,10 +183,12 @@ def _broadcast_out(broadcast: Broadcast) -> dict[str, Any]:
     }
 
 
-@router.post("/{uuid:bot_id}/broadcasts", response={201: BroadcastOut, **ERRORS}, summary="Message every user")
-def create_broadcast(request: HttpRequest, bot_id: uuid.UUID, payload: BroadcastIn) -> tuple[int, dict[str, Any]]:
+@router.post(
+    "/{uuid:bot_id}/broadcasts", response={201: BroadcastOut, **ERRORS}, summary="Message every user"
+)
+def create_broadcast(request: HttpRequest, bot_id: uuid.UUID, payload: BroadcastIn) -> Status[dict[str, Any]]:
     broadcast = services.broadcast_create(bot=_bot(bot_id), text=payload.text, photo=payload.photo or "")
-    return 201, _broadcast_out(broadcast)
+    return Status(201, _broadcast_out(broadcast))
 
 
 @router.get("/{uuid:bot_id}/broadcasts", response={200: list[BroadcastOut], **ERRORS}, summary="Broadcasts")
@@ -179,7 +197,9 @@ def list_broadcasts(request: HttpRequest, bot_id: uuid.UUID) -> list[dict[str, A
 
 
 @router.get(
-    "/{uuid:bot_id}/broadcasts/{int:broadcast_id}", response={200: BroadcastOut, **ERRORS}, summary="A broadcast's progress"
+    "/{uuid:bot_id}/broadcasts/{int:broadcast_id}",
+    response={200: BroadcastOut, **ERRORS},
+    summary="A broadcast's progress",
 )
 def get_broadcast(request: HttpRequest, bot_id: uuid.UUID, broadcast_id: int) -> dict[str, Any]:
     broadcast = Broadcast.objects.filter(bot=_bot(bot_id), pk=broadcast_id).first()
@@ -192,7 +212,7 @@ def get_broadcast(request: HttpRequest, bot_id: uuid.UUID, broadcast_id: int) ->
     "/{uuid:bot_id}",
     response={200: WebhookAck, **ERRORS},
     summary="Receive an update from Telegram",
-    description="Telegram calls this with the X-Telegram-Bot-Api-Secret-Token header set by POST /api/bots/{id}/webhook.",
+    description="Telegram calls this with the secret header set by POST /api/bots/{id}/webhook.",
 )
 def receive_update(request: HttpRequest, bot_id: uuid.UUID) -> dict[str, Any]:
     result = webhook_receive(

@@ -14,11 +14,12 @@ from herald.core.http import guarded_client, read_limited
 TIMEOUT = httpx.Timeout(8.0, connect=4.0)
 
 
-def http_port(*, method: str, url: str, headers: Mapping[str, str], json: Any | None) -> Any:  # noqa: A002
+def http_port(*, method: str, url: str, headers: Mapping[str, str], json: Any | None) -> Any:
     try:
-        with guarded_client(timeout=TIMEOUT) as client, client.stream(
-            method, url, headers=dict(headers), json=json
-        ) as response:
+        with (
+            guarded_client(timeout=TIMEOUT) as client,
+            client.stream(method, url, headers=dict(headers), json=json) as response,
+        ):
             body = read_limited(response)
     except (httpx.HTTPError, ValueError) as exc:
         raise HttpStepFailed(f"{type(exc).__name__}: {exc}") from exc

@@ -75,7 +75,18 @@ def message_type(message: dict[str, Any]) -> str:
     text = message.get("text") or ""
     if text.startswith("/"):
         return "command"
-    for kind in ("text", "photo", "video", "animation", "document", "voice", "audio", "sticker", "contact", "location"):
+    for kind in (
+        "text",
+        "photo",
+        "video",
+        "animation",
+        "document",
+        "voice",
+        "audio",
+        "sticker",
+        "contact",
+        "location",
+    ):
         if kind in message:
             return kind
     return "other"
@@ -105,11 +116,14 @@ def webhook_receive(*, bot_id: uuid.UUID, secret: str | None, body: bytes) -> We
     key = _bot_key(bot_id)
     if not secret:
         raise Unauthorized("The X-Telegram-Bot-Api-Secret-Token header is missing.", code="missing_secret")
-    if not key.secret_fingerprint or not hmac.compare_digest(token_fingerprint(secret), key.secret_fingerprint):
+    if not key.secret_fingerprint or not hmac.compare_digest(
+        token_fingerprint(secret), key.secret_fingerprint
+    ):
         raise Forbidden("The X-Telegram-Bot-Api-Secret-Token header is wrong.", code="wrong_secret")
     payload = parse_update(body)
     kind = update_kind(payload)
-    inner = payload.get(kind) if isinstance(payload.get(kind), dict) else {}
+    content = payload.get(kind)
+    inner: dict[str, Any] = content if isinstance(content, dict) else {}
     sender, chat_id = _sender_and_chat(kind, inner)
 
     with transaction.atomic():

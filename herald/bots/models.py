@@ -112,13 +112,18 @@ class BotMessage(models.Model):
     text = models.TextField(blank=True)
     file_id = models.CharField(max_length=255, blank=True)
     file_url = models.URLField(max_length=500, blank=True)
-    flow = models.ForeignKey(BotFlow, on_delete=models.SET_NULL, null=True, blank=True, related_name="messages")
+    flow = models.ForeignKey(
+        BotFlow, on_delete=models.SET_NULL, null=True, blank=True, related_name="messages"
+    )
     telegram_message_id = models.BigIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["bot", "direction", "created_at"], name="bots_msg_stats")]
+
+    def __str__(self) -> str:
+        return f"{self.direction} {self.message_type}: {self.text[:40]}"
 
 
 class UpdateStatus(models.TextChoices):
@@ -145,6 +150,9 @@ class InboundUpdate(models.Model):
         constraints = [models.UniqueConstraint(fields=["bot", "update_id"], name="bots_update_once")]
         indexes = [models.Index(fields=["status", "received_at"], name="bots_update_pending")]
 
+    def __str__(self) -> str:
+        return f"update {self.update_id} ({self.kind})"
+
 
 class Conversation(models.Model):
     """Where one user stands in one flow, keyed by (bot, chat, user) so any process can continue it."""
@@ -163,6 +171,9 @@ class Conversation(models.Model):
             models.UniqueConstraint(fields=["bot", "chat_id", "user_id"], name="bots_conversation_unique")
         ]
 
+    def __str__(self) -> str:
+        return f"conversation in chat {self.chat_id}"
+
 
 class FlowRun(models.Model):
     bot = models.ForeignKey(TelegramBot, on_delete=models.CASCADE, related_name="runs")
@@ -174,6 +185,9 @@ class FlowRun(models.Model):
 
     class Meta:
         ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"run of {self.flow_id} by {self.user_id}"
 
 
 class FlowAnswer(models.Model):
@@ -188,6 +202,9 @@ class FlowAnswer(models.Model):
     class Meta:
         ordering = ["created_at"]
 
+    def __str__(self) -> str:
+        return f"{self.key} = {self.value!r}"
+
 
 class Broadcast(TimeStampedModel):
     bot = models.ForeignKey(TelegramBot, on_delete=models.CASCADE, related_name="broadcasts")
@@ -197,3 +214,6 @@ class Broadcast(TimeStampedModel):
 
     class Meta:
         ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"broadcast {self.pk}: {self.text[:40]}"

@@ -17,7 +17,6 @@ from django.utils import timezone
 
 from herald.bots.flows import (
     AnswerCallback,
-    Conversation as EngineConversation,
     Flow,
     FlowFinished,
     FlowValidationError,
@@ -31,6 +30,9 @@ from herald.bots.flows import (
     match_command,
     parse_flow,
     start,
+)
+from herald.bots.flows import (
+    Conversation as EngineConversation,
 )
 from herald.bots.models import (
     BotFlow,
@@ -65,7 +67,10 @@ def update_process(*, update_pk: int) -> None:
     if update is None or update.status != UpdateStatus.RECEIVED:
         return
     earlier = InboundUpdate.objects.filter(
-        bot_id=update.bot_id, chat_id=update.chat_id, status=UpdateStatus.RECEIVED, update_id__lt=update.update_id
+        bot_id=update.bot_id,
+        chat_id=update.chat_id,
+        status=UpdateStatus.RECEIVED,
+        update_id__lt=update.update_id,
     ).order_by("update_id")
     for pending in [*earlier, update]:
         _process_one(pending.pk)
@@ -85,11 +90,17 @@ def _incoming(update: InboundUpdate) -> tuple[Incoming, dict[str, Any]]:
     payload = update.payload
     if update.kind == "callback_query":
         query = payload["callback_query"]
-        return Incoming(callback_data=query.get("data"), callback_query_id=query.get("id"), user=query.get("from") or {}), query
+        return Incoming(
+            callback_data=query.get("data"), callback_query_id=query.get("id"), user=query.get("from") or {}
+        ), query
     message = payload.get("message") or {}
     contact = message.get("contact") or {}
     return (
-        Incoming(text=message.get("text"), contact_phone=contact.get("phone_number"), user=message.get("from") or {}),
+        Incoming(
+            text=message.get("text"),
+            contact_phone=contact.get("phone_number"),
+            user=message.get("from") or {},
+        ),
         message,
     )
 
@@ -144,7 +155,9 @@ def _decide(bot: TelegramBot, conversation: Conversation, incoming: Incoming) ->
     flows = _flows(bot)
     if incoming.text and incoming.text.startswith("/") and not incoming.text.startswith("/cancel"):
         for flow in flows:
-            if flow.trigger_command and match_command(incoming.text, flow.trigger_command, bot_username=bot.username):
+            if flow.trigger_command and match_command(
+                incoming.text, flow.trigger_command, bot_username=bot.username
+            ):
                 parsed = _parsed(flow)
                 if parsed is not None:
                     return _Decision(flow, start(parsed, user=incoming.user, http=http_port), new_run=True)
@@ -200,13 +213,21 @@ def _apply(update: InboundUpdate, bot: TelegramBot, conversation: Conversation, 
                 token=token,
                 chat_id=conversation.chat_id,
                 method="answerCallbackQuery",
-                params={"callback_query_id": action.callback_query_id, **({"text": action.text} if action.text else {})},
+                params={
+                    "callback_query_id": action.callback_query_id,
+                    **({"text": action.text} if action.text else {}),
+                },
                 dedupe_key=dedupe,
                 reference=f"bots.callback:{bot.pk}",
             )
         elif isinstance(action, SaveAnswer) and run is not None and decision.flow is not None:
             FlowAnswer.objects.create(
-                run=run, flow=decision.flow, user=user, step_id=action.step_id, key=action.key, value=action.value
+                run=run,
+                flow=decision.flow,
+                user=user,
+                step_id=action.step_id,
+                key=action.key,
+                value=action.value,
             )
             if action.key == "phone" and isinstance(action.value, str):
                 BotUser.objects.filter(pk=user.pk).update(phone=action.value[:32])

@@ -18,7 +18,9 @@ def reply_params(action: SendText) -> dict[str, Any]:
         params["reply_markup"] = {
             "inline_keyboard": [
                 [
-                    {"text": b.text, "url": b.url} if b.url else {"text": b.text, "callback_data": b.callback_data}
+                    {"text": b.text, "url": b.url}
+                    if b.url
+                    else {"text": b.text, "callback_data": b.callback_data}
                     for b in row
                 ]
                 for row in action.buttons
@@ -27,7 +29,10 @@ def reply_params(action: SendText) -> dict[str, Any]:
     elif action.buttons:
         params["reply_markup"] = {
             "keyboard": [
-                [{"text": b.text, "request_contact": True} if b.request_contact else {"text": b.text} for b in row]
+                [
+                    {"text": b.text, "request_contact": True} if b.request_contact else {"text": b.text}
+                    for b in row
+                ]
                 for row in action.buttons
             ],
             "resize_keyboard": True,

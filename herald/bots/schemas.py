@@ -102,7 +102,9 @@ class FlowResponseOut(Schema):
 
 class BroadcastIn(Schema):
     text: Text = Field(min_length=1, max_length=4096)
-    photo: Text | None = Field(default=None, max_length=500, description="A Telegram file id or an https URL.")
+    photo: Text | None = Field(
+        default=None, max_length=500, description="A Telegram file id or an https URL."
+    )
 
 
 class BroadcastOut(Schema):

@@ -50,7 +50,12 @@ def bot_stats(*, bot: TelegramBot, days: int = STATS_DAYS) -> dict[str, Any]:
         "active_users": {"1d": active["active_1d"], "7d": active["active_7d"], "30d": active["active_30d"]},
         "messages_per_day": [{"day": day, **counts} for day, counts in sorted(per_day.items())],
         "flows": [
-            {"flow_id": r["flow_id"], "name": r["flow__name"], "runs": r["runs"], "completions": r["completions"]}
+            {
+                "flow_id": r["flow_id"],
+                "name": r["flow__name"],
+                "runs": r["runs"],
+                "completions": r["completions"],
+            }
             for r in runs
         ],
     }
@@ -59,7 +64,9 @@ def bot_stats(*, bot: TelegramBot, days: int = STATS_DAYS) -> dict[str, Any]:
 def flow_responses(*, flow: BotFlow) -> list[dict[str, Any]]:
     """One row per run that saved an answer: who, when, and each answer by its ``save_as`` name."""
     rows: dict[int, dict[str, Any]] = {}
-    answers = FlowAnswer.objects.filter(flow=flow).select_related("run", "user").order_by("run_id", "created_at")
+    answers = (
+        FlowAnswer.objects.filter(flow=flow).select_related("run", "user").order_by("run_id", "created_at")
+    )
     for answer in answers:
         row = rows.setdefault(
             answer.run_id,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import secrets
 import uuid
@@ -29,7 +30,7 @@ ALLOWED_UPDATES = {
 
 
 def token_check(*, token: str, bot: TelegramBot | None = None) -> dict[str, Any]:
-    """Telegram's getMe for ``token``, refusing a token registered to another bot or belonging to another bot."""
+    """Telegram's getMe for ``token``; refuses a token already registered or belonging to another bot."""
     fingerprint = token_fingerprint(token)
     taken = TelegramBot.objects.filter(token_fingerprint=fingerprint)
     if bot is not None:
@@ -51,9 +52,13 @@ def _get_me(token: str) -> dict[str, Any]:
     try:
         return dict(call(token, "getMe"))
     except TelegramInvalidToken as exc:
-        raise InvalidInput("token: Telegram rejected this token (Unauthorized).", code="invalid_token") from exc
+        raise InvalidInput(
+            "token: Telegram rejected this token (Unauthorized).", code="invalid_token"
+        ) from exc
     except TelegramError as exc:
-        raise InvalidInput(f"token: could not check it with Telegram: {exc.description}", code="telegram_unavailable") from exc
+        raise InvalidInput(
+            f"token: could not check it with Telegram: {exc.description}", code="telegram_unavailable"
+        ) from exc
 
 
 def bot_create(*, name: str, token: str, kind: str = BotKind.FLOWS) -> TelegramBot:
@@ -80,7 +85,9 @@ def bot_get(*, bot_id: uuid.UUID) -> TelegramBot:
     return bot
 
 
-def bot_update(*, bot: TelegramBot, name: str | None = None, is_active: bool | None = None, token: str | None = None) -> TelegramBot:
+def bot_update(
+    *, bot: TelegramBot, name: str | None = None, is_active: bool | None = None, token: str | None = None
+) -> TelegramBot:
     if name is not None:
         bot.name = name.strip()
     if is_active is not None:
@@ -96,10 +103,9 @@ def bot_update(*, bot: TelegramBot, name: str | None = None, is_active: bool | N
 
 def bot_delete(*, bot: TelegramBot) -> None:
     if bot.is_webhook_set:
-        try:
+        # the bot goes away either way; if this fails, Telegram stops once the webhook answers 404
+        with contextlib.suppress(TelegramError):
             call(bot.token, "deleteWebhook")
-        except TelegramError:
-            pass  # the bot is going away either way; Telegram stops delivering once its webhook 404s
     forget_bot_key(bot.pk)
     bot.delete()
 
@@ -122,7 +128,9 @@ def bot_webhook_set(*, bot: TelegramBot) -> TelegramBot:
             max_connections=40,
         )
     except TelegramError as exc:
-        raise InvalidInput(f"Telegram refused the webhook: {exc.description}", code="webhook_refused") from exc
+        raise InvalidInput(
+            f"Telegram refused the webhook: {exc.description}", code="webhook_refused"
+        ) from exc
     bot.webhook_url = url
     bot.webhook_secret_fingerprint = token_fingerprint(secret)
     bot.is_webhook_set = True
@@ -135,7 +143,9 @@ def bot_webhook_delete(*, bot: TelegramBot) -> TelegramBot:
     try:
         call(bot.token, "deleteWebhook")
     except TelegramError as exc:
-        raise InvalidInput(f"Telegram refused to remove the webhook: {exc.description}", code="webhook_refused") from exc
+        raise InvalidInput(
+            f"Telegram refused to remove the webhook: {exc.description}", code="webhook_refused"
+        ) from exc
     bot.webhook_url = ""
     bot.webhook_secret_fingerprint = ""
     bot.is_webhook_set = False
@@ -148,7 +158,9 @@ def bot_webhook_info(*, bot: TelegramBot) -> dict[str, Any]:
     try:
         return dict(call(bot.token, "getWebhookInfo"))
     except TelegramError as exc:
-        raise InvalidInput(f"Telegram did not answer getWebhookInfo: {exc.description}", code="telegram_error") from exc
+        raise InvalidInput(
+            f"Telegram did not answer getWebhookInfo: {exc.description}", code="telegram_error"
+        ) from exc
 
 
 # --- Flows ----------------------------------------------------------------------------------------
@@ -161,7 +173,10 @@ def _validated(flow_data: Any) -> Any:
         raise InvalidInput(
             f"flow_data: {exc}",
             code="invalid_flow",
-            errors=[{"field": f"flow_data.{path}" if path else "flow_data", "message": m} for path, m in exc.errors],
+            errors=[
+                {"field": f"flow_data.{path}" if path else "flow_data", "message": m}
+                for path, m in exc.errors
+            ],
         ) from exc
     return flow_data
 
@@ -194,9 +209,13 @@ def flow_save(
     if is_default and is_active:
         BotFlow.objects.filter(bot=bot, is_default=True).exclude(pk=flow.pk).update(is_default=False)
     if flow.trigger_command and is_active:
-        clash = BotFlow.objects.filter(bot=bot, trigger_command=flow.trigger_command, is_active=True).exclude(pk=flow.pk)
+        clash = BotFlow.objects.filter(bot=bot, trigger_command=flow.trigger_command, is_active=True).exclude(
+            pk=flow.pk
+        )
         if clash.exists():
-            raise Conflict(f"trigger_command: /{flow.trigger_command} already starts another flow.", code="trigger_taken")
+            raise Conflict(
+                f"trigger_command: /{flow.trigger_command} already starts another flow.", code="trigger_taken"
+            )
     flow.save()
     return flow
 
@@ -221,7 +240,9 @@ def broadcast_create(*, bot: TelegramBot, text: str, photo: str = "") -> Broadca
     )
     token = bot.token
     for chat_id in chat_ids:
-        method, params = ("sendPhoto", {"photo": photo, "caption": text}) if photo else ("sendMessage", {"text": text})
+        method, params = (
+            ("sendPhoto", {"photo": photo, "caption": text}) if photo else ("sendMessage", {"text": text})
+        )
         outbox_enqueue(
             token=token,
             chat_id=chat_id,
@@ -239,5 +260,6 @@ def broadcast_reference(broadcast: Broadcast) -> str:
     return f"bots.broadcast:{broadcast.pk}"
 
 
-def bot_user_mark_blocked(*, bot_id: uuid.UUID, chat_id: int) -> None:
-    BotUser.objects.filter(bot_id=bot_id, chat_id=chat_id).update(is_blocked=True)
+def bot_user_mark_blocked_by_fingerprint(*, bot_fingerprint: str, chat_id: int) -> None:
+    """Telegram answered 403 for this chat: the user blocked the bot (they unblock by writing again)."""
+    BotUser.objects.filter(bot__token_fingerprint=bot_fingerprint, chat_id=chat_id).update(is_blocked=True)

@@ -70,7 +70,7 @@ class GuardedTransport(httpx.HTTPTransport):
 
 
 def guarded_client(*, timeout: httpx.Timeout = DEFAULT_TIMEOUT, max_redirects: int = 5) -> httpx.Client:
-    """An ``httpx.Client`` that only reaches public addresses (unless ``HERALD_HTTP_ALLOW_PRIVATE`` is set)."""
+    """An ``httpx.Client`` that reaches only public addresses (unless ``HERALD_HTTP_ALLOW_PRIVATE``)."""
     return httpx.Client(
         transport=GuardedTransport(allow_private=settings.HERALD_HTTP_ALLOW_PRIVATE),
         timeout=timeout,
