@@ -7,6 +7,7 @@ update, so a task that runs twice, or two workers racing on one chat, change not
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -74,6 +75,21 @@ def update_process(*, update_pk: int) -> None:
     ).order_by("update_id")
     for pending in [*earlier, update]:
         _process_one(pending.pk)
+
+
+def updates_sweep(*, older_than_seconds: int = 60) -> int:
+    """Re-enqueue updates still unprocessed after ``older_than_seconds`` (a lost task, a crashed worker)."""
+    from herald.bots.tasks import bot_update_process_task
+
+    cutoff = timezone.now() - dt.timedelta(seconds=older_than_seconds)
+    stuck = list(
+        InboundUpdate.objects.filter(status=UpdateStatus.RECEIVED, received_at__lt=cutoff)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:1000]
+    )
+    for update_pk in stuck:
+        bot_update_process_task.delay(update_pk)
+    return len(stuck)
 
 
 def _process_one(update_pk: int) -> None:

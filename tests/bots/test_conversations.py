@@ -241,3 +241,139 @@ def test_broadcast_meets_a_user_who_blocked_the_bot(
     assert BotUser.objects.get(chat_id=bob).is_blocked is True
     again = api.post(f"/api/bots/{bot_id}/broadcasts", {"text": "Second sale"}).json()
     assert again["recipients"] == 1
+
+
+def test_blocking_and_unblocking_the_bot_is_recorded_from_my_chat_member(
+    telegram: str, api: Api, shop_bot: SandboxBot, ann: int
+) -> None:
+    bot_id = hosted(api, shop_bot, {"name": "hello", "flow_data": {"response": "Hello!"}, "is_default": True})
+    write(shop_bot, ann, "hi")
+    bot_row, ann_row = sandbox.sandbox_bot_get(bot="shop_bot"), sandbox.sandbox_user_get(user_id=ann)
+    sandbox.sandbox_member_set(bot=bot_row, user=ann_row, status="kicked")
+    deliver_pending_updates(ignore_backoff=True)
+    assert BotUser.objects.get(chat_id=ann).is_blocked is True
+    assert api.get(f"/api/bots/{bot_id}/stats").json()["blocked_users"] == 1
+    sandbox.sandbox_member_set(bot=bot_row, user=ann_row, status="member")
+    deliver_pending_updates(ignore_backoff=True)
+    assert BotUser.objects.get(chat_id=ann).is_blocked is False
+
+
+def test_handoff_relays_to_the_operator_group_and_the_reply_back(
+    telegram: str, api: Api, shop_bot: SandboxBot, ann: int, settings: Any, sandbox_limits_off: None
+) -> None:
+    settings.TELEGRAM_LIMIT_PER_GROUP = 50.0  # not a pacing test: no 3-second gaps between group messages
+    operators = sandbox.sandbox_chat_create(chat_type="supergroup", title="Operators", admins=["shop_bot"]).id
+    flow = {"steps": [{"id": "human", "type": "handoff", "operator_chat_id": operators}]}
+    bot_id = hosted(api, shop_bot, {"name": "support", "flow_data": flow, "is_default": True})
+    write(shop_bot, ann, "hello")
+    write(shop_bot, ann, "my parcel is late")
+    relayed = [m for m in sandbox_messages(operators, shop_bot) if m["from_bot"]]
+    assert relayed[0]["text"].startswith(f"#u{ann} Ann @ann started a conversation")
+    assert relayed[1]["text"].endswith("my parcel is late")
+    # an operator answers by replying to the relayed message in the group
+    secret = sandbox.sandbox_bot_get(bot="shop_bot").webhook_secret_token
+    operator = {"id": 555, "is_bot": False, "first_name": "Olga"}
+    reply = {
+        "update_id": 10_000,
+        "message": {
+            "message_id": 99,
+            "date": 0,
+            "chat": {"id": operators, "type": "supergroup", "title": "Operators"},
+            "from": operator,
+            "text": "It arrives tomorrow.",
+            "reply_to_message": {
+                "message_id": relayed[1]["message_id"],
+                "date": 0,
+                "chat": {"id": operators, "type": "supergroup"},
+                "text": relayed[1]["text"],
+            },
+        },
+    }
+    assert _post_update(f"{telegram}/api/webhook/{bot_id}", secret, reply).status_code == 200
+    assert bot_texts(ann, shop_bot)[-1] == "It arrives tomorrow."
+    write(shop_bot, ann, "/cancel")
+    assert bot_texts(ann, shop_bot)[-1] == "The conversation with our team has ended."
+
+
+STOCK_FLOW = {
+    "steps": [
+        {"id": "size", "type": "question", "text": "Size?", "save_as": "size", "next": "stock"},
+        {
+            "id": "stock",
+            "type": "http",
+            "url": "http://127.0.0.1:{port}/stock?size={size}",
+            "save_as": "stock",
+            "next": "ok",
+            "on_error": "sorry",
+        },
+        {"id": "ok", "type": "message", "text": "{stock.left} left in size {size}"},
+        {"id": "sorry", "type": "message", "text": "Stock check failed: {stock.error}"},
+    ]
+}
+
+
+@pytest.fixture
+def stock_server() -> Any:
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = json.dumps({"left": 3, "path": self.path}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server.server_address[1]
+    server.shutdown()
+
+
+def _stock_flow(port: int) -> dict[str, Any]:
+    return json.loads(json.dumps(STOCK_FLOW).replace("{port}", str(port)))
+
+
+def test_http_step_stores_the_reply_of_a_reachable_service(
+    telegram: str, api: Api, shop_bot: SandboxBot, ann: int, stock_server: int, settings: Any
+) -> None:
+    settings.HERALD_HTTP_ALLOW_PRIVATE = True  # the test's service listens on loopback
+    hosted(api, shop_bot, {"name": "stock", "flow_data": _stock_flow(stock_server), "is_default": True})
+    write(shop_bot, ann, "hi")
+    write(shop_bot, ann, "M")
+    assert bot_texts(ann, shop_bot)[-1] == "3 left in size M"
+
+
+def test_http_step_to_an_internal_address_is_refused_and_follows_on_error(
+    telegram: str, api: Api, shop_bot: SandboxBot, ann: int, stock_server: int
+) -> None:
+    hosted(api, shop_bot, {"name": "stock", "flow_data": _stock_flow(stock_server), "is_default": True})
+    write(shop_bot, ann, "hi")
+    write(shop_bot, ann, "M")
+    assert bot_texts(ann, shop_bot)[-1].startswith(
+        "Stock check failed: UnsafeAddress: 127.0.0.1 resolves to a non-public"
+    )
+
+
+def test_an_update_whose_task_was_lost_is_processed_by_the_sweeper(
+    telegram: str, api: Api, shop_bot: SandboxBot, ann: int
+) -> None:
+    from config.celery import app as celery_app
+    from herald.bots.processing import updates_sweep
+
+    hosted(api, shop_bot, {"name": "hello", "flow_data": {"response": "Hello!"}, "is_default": True})
+    celery_app.conf.task_always_eager = False  # the broker "loses" the wake-up: no worker consumes it
+    try:
+        write(shop_bot, ann, "hi")
+    finally:
+        celery_app.conf.task_always_eager = True
+    assert bot_texts(ann, shop_bot) == []
+    assert updates_sweep(older_than_seconds=3600) == 0  # not stuck for long enough yet
+    assert updates_sweep(older_than_seconds=0) == 1
+    assert bot_texts(ann, shop_bot) == ["Hello!"]
+    assert updates_sweep(older_than_seconds=0) == 0  # and only once
