@@ -87,5 +87,11 @@ def _mount_routers() -> None:
 
     api.add_router("/v1/auth/", auth_router)
 
+    from herald.bots.api import router as bots_router
+    from herald.bots.api import webhook_router
+
+    api.add_router("/bots", bots_router)
+    api.add_router("/webhook", webhook_router)
+
 
 _mount_routers()

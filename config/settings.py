@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "herald.accounts",
     "herald.telegram",
     "herald.telegram.sandbox",
+    "herald.bots",
 ]
 
 MIDDLEWARE = [
@@ -181,6 +182,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     },
     # outbox rows whose wake-up was lost (a killed worker, a dropped broker message) are sent anyway
     "telegram.outbox_sweep": {"task": "herald.telegram.tasks.outbox_sweep_task", "schedule": 30.0},
+    # webhook updates whose processing task was lost are processed anyway
+    "bots.updates_sweep": {"task": "bots.updates_sweep", "schedule": 60.0},
 }
 
 # --- Telegram ---------------------------------------------------------------------------------------
@@ -331,3 +334,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("HERALD_LOG_LEVEL", default="INFO")},
     "loggers": {"httpx": {"level": "WARNING"}, "django.db.backends": {"level": "WARNING"}},
 }
+
+# --- Outbound HTTP to user-given URLs ---------------------------------------------------------------
+
+# Flow HTTP steps and the scraper refuse private and loopback addresses; only a closed test setup may
+# allow them.
+HERALD_HTTP_ALLOW_PRIVATE = env.bool("HERALD_HTTP_ALLOW_PRIVATE", default=False)

@@ -7,8 +7,9 @@ from django.core.cache import cache
 
 from herald.telegram.sandbox.services import sandbox_forget_process_state
 
-# Personas (owner, member, outsider, staff) and bearer_client, for every app's permission tests.
-from tests.personas import bearer_client, personas, staff_user  # noqa: F401
+# Fixture modules every app's tests may use: personas (owner, member, outsider, staff) and bearer_client;
+# the Telegram sandbox's bots and users; the gateway pointed at the live sandbox, eager tasks, drain_outbox.
+pytest_plugins = ["tests.personas", "tests.telegram.sandbox.fixtures", "tests.telegram.gateway_fixtures"]
 
 
 @pytest.fixture(autouse=True)

@@ -25,3 +25,4 @@ def test_beat_installs_the_schedule_in_the_database() -> None:
     }
     assert installed["telegram.outbox_sweep"] == ("herald.telegram.tasks.outbox_sweep_task", 30, "seconds")
     assert installed["core.worker_heartbeat"] == ("herald.core.tasks.worker_heartbeat", 30, "seconds")
+    assert installed["bots.updates_sweep"] == ("bots.updates_sweep", 60, "seconds")

@@ -1,0 +1,328 @@
+"""Webhook ingest: real-shaped updates (text, command, callback) posted to a hosted bot's webhook.
+
+40 concurrent connections (Telegram's default max_connections) against Herald's web process on SQLite,
+the replies going through the worker to the sandbox. Figures: updates/s accepted, p50/p99 latency, and
+duplicate effects when every update is sent 3 times (target 0). Targets on 2 cores: >= 800 updates/s,
+p99 < 50 ms. The same load then hits a minimal aiogram webhook echo bot on this machine (installed in a
+throwaway virtualenv for the benchmark only) and the ratio is printed.
+
+Needs ``wrk`` (Debian package). Everything listens on 127.0.0.1.
+
+    .venv/bin/python bench/webhook_ingest.py [--runs 3] [--seconds 10] [--no-peer]
+"""
+
+# ruff: noqa: E501  (the Lua script builds JSON on long lines)
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import textwrap
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.harness import ROOT, free_port, median, running_herald
+
+CONNECTIONS = 40
+USERS = 200
+TARGET_RATE = 800.0
+TARGET_P99_MS = 50.0
+PEER_VERSION = "aiogram==3.31.0"
+
+# One update per request; update ids unique per wrk thread; every update is sent REPEAT times in a row.
+WRK_SCRIPT = textwrap.dedent(
+    """
+    local counter = 0
+    local chats = {}
+    local repeat_n = 1
+    local next_thread = 0
+    function setup(thread)
+      thread:set("tid", next_thread)
+      next_thread = next_thread + 1
+    end
+    function init(args)
+      for chat in string.gmatch(args[1], "[^,]+") do table.insert(chats, chat) end
+      repeat_n = tonumber(args[2])
+      secret = args[3]
+    end
+    function request()
+      local n = math.floor(counter / repeat_n)
+      counter = counter + 1
+      local update_id = tid * 100000000 + n + 1
+      local chat = chats[(n % #chats) + 1]
+      local user = '{"id":' .. chat .. ',"is_bot":false,"first_name":"User","language_code":"en"}'
+      local body
+      if n % 3 == 0 then
+        body = '{"update_id":' .. update_id .. ',"message":{"message_id":' .. (n + 1) .. ',"date":1760000000,' ..
+          '"chat":{"id":' .. chat .. ',"type":"private"},"from":' .. user .. ',"text":"hello there"}}'
+      elseif n % 3 == 1 then
+        body = '{"update_id":' .. update_id .. ',"message":{"message_id":' .. (n + 1) .. ',"date":1760000000,' ..
+          '"chat":{"id":' .. chat .. ',"type":"private"},"from":' .. user .. ',"text":"/start",' ..
+          '"entities":[{"type":"bot_command","offset":0,"length":6}]}}'
+      else
+        body = '{"update_id":' .. update_id .. ',"callback_query":{"id":"' .. update_id .. '","from":' .. user ..
+          ',"chat_instance":"1","data":"start:0","message":{"message_id":1,"date":1760000000,' ..
+          '"chat":{"id":' .. chat .. ',"type":"private"},"text":"menu"}}}'
+      end
+      return wrk.format("POST", nil, {["Content-Type"] = "application/json",
+        ["X-Telegram-Bot-Api-Secret-Token"] = secret}, body)
+    end
+    """
+)
+
+
+@dataclass
+class Load:
+    rate: float
+    p50_ms: float
+    p99_ms: float
+    non_2xx: int
+    requests: int
+
+
+def _ms(value: str) -> float:
+    number, unit = re.match(r"([\d.]+)(\w+)", value).groups()  # type: ignore[union-attr]
+    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def wrk(url: str, *, seconds: int, chats: list[int], repeat: int, secret: str, script_dir: Path) -> Load:
+    script = script_dir / "updates.lua"
+    script.write_text(WRK_SCRIPT)
+    output = subprocess.run(
+        [
+            "wrk",
+            "-t2",
+            f"-c{CONNECTIONS}",
+            f"-d{seconds}s",
+            "--latency",
+            "-s",
+            str(script),
+            url,
+            "--",
+            ",".join(map(str, chats)),
+            str(repeat),
+            secret,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
+    p50 = _ms(re.search(r"50%\s+(\S+)", output).group(1))  # type: ignore[union-attr]
+    p99 = _ms(re.search(r"99%\s+(\S+)", output).group(1))  # type: ignore[union-attr]
+    total = int(re.search(r"(\d+) requests in", output).group(1))  # type: ignore[union-attr]
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    return Load(
+        rate=rate, p50_ms=p50, p99_ms=p99, non_2xx=int(errors.group(1)) if errors else 0, requests=total
+    )
+
+
+def herald_run(*, seconds: int, repeat: int) -> dict[str, object]:
+    with running_herald(workers=1, worker_concurrency=8, extra_env={"SANDBOX_LIMITS_ENABLED": "0"}) as herald:
+        os.environ.update(
+            {k: v for k, v in herald.env.items() if k.startswith(("HERALD_", "TELEGRAM_", "SANDBOX_"))}
+        )
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+        import django
+
+        django.setup()
+        from herald.bots import services
+        from herald.bots.models import BotMessage, InboundUpdate
+        from herald.telegram.sandbox.models import Bot as SandboxBot
+
+        control = f"{herald.base_url}/sandbox/api"
+        with httpx.Client(timeout=30) as client:
+            client.post(f"{control}/limits", json={"enabled": False}).raise_for_status()
+            sandbox_bot = client.post(f"{control}/bots", json={"username": "ingest_bot"}).json()
+            chats = [
+                client.post(f"{control}/users", json={"first_name": f"U{n}"}).json()["id"]
+                for n in range(USERS)
+            ]
+        bot = services.bot_create(name="ingest", token=sandbox_bot["token"])
+        services.bot_webhook_set(bot=bot)
+        services.flow_save(
+            bot=bot, name="hello", flow_data={"response": "Got it, {first_name}!"}, is_default=True
+        )
+        secret = SandboxBot.objects.get(username="ingest_bot").webhook_secret_token
+        load = wrk(
+            f"{herald.base_url}/api/webhook/{bot.pk}",
+            seconds=seconds,
+            chats=chats,
+            repeat=repeat,
+            secret=secret,
+            script_dir=herald.data_dir,
+        )
+        unique_updates = InboundUpdate.objects.count()
+        incoming = BotMessage.objects.filter(direction="incoming").count()
+        text_updates = InboundUpdate.objects.filter(kind="message").count()
+        return {
+            **asdict(load),
+            "unique_updates": unique_updates,
+            "duplicate_effects": max(0, incoming - text_updates),
+        }
+
+
+PEER_APP = textwrap.dedent(
+    """
+    import sys
+    from aiohttp import web
+    from aiogram import Bot, Dispatcher
+    from aiogram.client.session.aiohttp import AiohttpSession
+    from aiogram.client.telegram import TelegramAPIServer
+    from aiogram.types import Message, CallbackQuery
+    from aiogram.webhook.aiohttp_server import SimpleRequestHandler
+
+    token, api_base, port, secret = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+    session = AiohttpSession(api=TelegramAPIServer.from_base(api_base))
+    bot = Bot(token, session=session)
+    dp = Dispatcher()
+
+    @dp.message()
+    async def echo(message: Message) -> None:
+        await message.answer(f"Got it, {message.from_user.first_name}!")
+
+    @dp.callback_query()
+    async def pressed(query: CallbackQuery) -> None:
+        await query.answer()
+
+    app = web.Application()
+    SimpleRequestHandler(dispatcher=dp, bot=bot, secret_token=secret).register(app, path="/webhook")
+    web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None)
+    """
+)
+
+
+def peer_run(*, seconds: int, repeat: int, peer_python: Path) -> dict[str, object]:
+    with running_herald(workers=0, extra_env={"SANDBOX_LIMITS_ENABLED": "0"}) as herald:
+        control = f"{herald.base_url}/sandbox/api"
+        with httpx.Client(timeout=30) as client:
+            client.post(f"{control}/limits", json={"enabled": False}).raise_for_status()
+            sandbox_bot = client.post(f"{control}/bots", json={"username": "peer_bot"}).json()
+            chats = [
+                client.post(f"{control}/users", json={"first_name": f"U{n}"}).json()["id"]
+                for n in range(USERS)
+            ]
+        port = free_port()
+        app = herald.data_dir / "peer_app.py"
+        app.write_text(PEER_APP)
+        secret = "peer-secret-token"
+        herald.start(
+            str(peer_python),
+            str(app),
+            sandbox_bot["token"],
+            f"{herald.base_url}/sandbox",
+            str(port),
+            secret,
+            name="peer",
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/", timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        load = wrk(
+            f"http://127.0.0.1:{port}/webhook",
+            seconds=seconds,
+            chats=chats,
+            repeat=repeat,
+            secret=secret,
+            script_dir=herald.data_dir,
+        )
+        return asdict(load)
+
+
+def ensure_peer(venv: Path) -> Path:
+    python = venv / "bin" / "python"
+    if not python.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "--quiet", PEER_VERSION], check=True)
+    return python
+
+
+def _single(kind: str, args: argparse.Namespace) -> None:
+    if kind == "herald":
+        result = herald_run(seconds=args.seconds, repeat=args.repeat)
+    else:
+        result = peer_run(seconds=args.seconds, repeat=args.repeat, peer_python=Path(args.peer_python))
+    print(json.dumps(result))
+
+
+def _in_subprocess(kind: str, args: argparse.Namespace, *extra: str) -> dict[str, float]:
+    command = [
+        sys.executable,
+        __file__,
+        "--single",
+        kind,
+        "--seconds",
+        str(args.seconds),
+        "--repeat",
+        str(args.repeat),
+        *extra,
+    ]
+    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--repeat", type=int, default=1, help=argparse.SUPPRESS)
+    parser.add_argument("--no-peer", action="store_true", help="skip the aiogram comparison")
+    parser.add_argument("--single", choices=["herald", "peer"], help=argparse.SUPPRESS)
+    parser.add_argument("--peer-python", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.single:
+        _single(args.single, args)
+        return
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is needed: apt-get install wrk")
+    print(f"webhook ingest: {CONNECTIONS} connections, {args.seconds} s per run, {os.cpu_count()} cores")
+    herald = [_in_subprocess("herald", args) for _ in range(args.runs)]
+    for n, run in enumerate(herald, 1):
+        print(
+            f"  herald run {n}: {run['rate']:.0f} updates/s, p50 {run['p50_ms']:.1f} ms, p99 {run['p99_ms']:.1f} ms,"
+            f" non-2xx {run['non_2xx']}"
+        )
+    args.repeat = 3
+    dup = _in_subprocess("herald", args)
+    args.repeat = 1
+    rate = median([r["rate"] for r in herald])
+    p50 = median([r["p50_ms"] for r in herald])
+    p99 = median([r["p99_ms"] for r in herald])
+    print(
+        f"herald (median of {len(herald)}): {rate:.0f} updates/s (target >= {TARGET_RATE:.0f}, ratio "
+        f"{rate / TARGET_RATE:.2f}), p50 {p50:.1f} ms, p99 {p99:.1f} ms (target < {TARGET_P99_MS:.0f})"
+    )
+    print(
+        f"each update sent 3 times: {dup['requests']} requests, {dup['unique_updates']} updates taken, "
+        f"duplicate effects {dup['duplicate_effects']} (target 0)"
+    )
+    if args.no_peer:
+        return
+    peer_python = ensure_peer(ROOT / "var" / "bench-peer")
+    peers = [_in_subprocess("peer", args, "--peer-python", str(peer_python)) for _ in range(args.runs)]
+    peer_rate = median([r["rate"] for r in peers])
+    print(
+        f"aiogram echo bot (median of {len(peers)}): {peer_rate:.0f} updates/s, p50 "
+        f"{median([r['p50_ms'] for r in peers]):.1f} ms, p99 {median([r['p99_ms'] for r in peers]):.1f} ms; "
+        f"herald / aiogram = {rate / peer_rate:.2f}"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,317 @@
+"""The worker's side of an update: pick the flow, run the engine, turn its actions into outbox rows.
+
+Updates of one chat are processed in ``update_id`` order. The engine runs outside any transaction (an
+HTTP step may take seconds); its result is written in one short transaction that also claims the
+update, so a task that runs twice, or two workers racing on one chat, change nothing twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from herald.bots.flows import (
+    AnswerCallback,
+    Flow,
+    FlowFinished,
+    FlowValidationError,
+    Incoming,
+    RelayToOperator,
+    SaveAnswer,
+    SendText,
+    StartHandoff,
+    Turn,
+    handle,
+    match_command,
+    parse_flow,
+    start,
+)
+from herald.bots.flows import (
+    Conversation as EngineConversation,
+)
+from herald.bots.models import (
+    BotFlow,
+    BotMessage,
+    BotUser,
+    Conversation,
+    FlowAnswer,
+    FlowRun,
+    InboundUpdate,
+    MessageDirection,
+    TelegramBot,
+    UpdateStatus,
+)
+from herald.bots.replies import operator_reply_target, reply_params
+from herald.telegram.services import outbox_enqueue
+
+logger = logging.getLogger(__name__)
+
+MAX_CONFLICT_RETRIES = 5
+
+
+@dataclass(frozen=True)
+class _Decision:
+    flow: BotFlow | None
+    turn: Turn | None
+    new_run: bool
+
+
+def update_process(*, update_pk: int) -> None:
+    """Process this update, after any older unprocessed update of the same chat."""
+    update = InboundUpdate.objects.filter(pk=update_pk).first()
+    if update is None or update.status != UpdateStatus.RECEIVED:
+        return
+    earlier = InboundUpdate.objects.filter(
+        bot_id=update.bot_id,
+        chat_id=update.chat_id,
+        status=UpdateStatus.RECEIVED,
+        update_id__lt=update.update_id,
+    ).order_by("update_id")
+    for pending in [*earlier, update]:
+        _process_one(pending.pk)
+
+
+def updates_sweep(*, older_than_seconds: int = 60) -> int:
+    """Re-enqueue updates still unprocessed after ``older_than_seconds`` (a lost task, a crashed worker)."""
+    from herald.bots.tasks import bot_update_process_task
+
+    cutoff = timezone.now() - dt.timedelta(seconds=older_than_seconds)
+    stuck = list(
+        InboundUpdate.objects.filter(status=UpdateStatus.RECEIVED, received_at__lt=cutoff)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:1000]
+    )
+    for update_pk in stuck:
+        bot_update_process_task.delay(update_pk)
+    return len(stuck)
+
+
+def _process_one(update_pk: int) -> None:
+    for _ in range(MAX_CONFLICT_RETRIES):
+        update = InboundUpdate.objects.select_related("bot").filter(pk=update_pk).first()
+        if update is None or update.status != UpdateStatus.RECEIVED:
+            return
+        if _try_process(update):
+            return
+    logger.warning("update %s: gave up after %s conflicting attempts", update_pk, MAX_CONFLICT_RETRIES)
+
+
+def _incoming(update: InboundUpdate) -> tuple[Incoming, dict[str, Any]]:
+    payload = update.payload
+    if update.kind == "callback_query":
+        query = payload["callback_query"]
+        return Incoming(
+            callback_data=query.get("data"), callback_query_id=query.get("id"), user=query.get("from") or {}
+        ), query
+    message = payload.get("message") or {}
+    contact = message.get("contact") or {}
+    return (
+        Incoming(
+            text=message.get("text"),
+            contact_phone=contact.get("phone_number"),
+            user=message.get("from") or {},
+        ),
+        message,
+    )
+
+
+def _try_process(update: InboundUpdate) -> bool:
+    """One attempt; False when another worker changed the conversation meanwhile (then try again)."""
+    bot = update.bot
+    incoming, body = _incoming(update)
+    sender = incoming.user
+    chat_id = update.chat_id
+    if chat_id is None or not sender:
+        _mark(update, UpdateStatus.IGNORED)
+        return True
+    if chat_id < 0:
+        # a group: the only thing a flows bot does there is relay an operator's reply back to a user
+        return _relay_operator_reply(update, body)
+
+    conversation, _ = Conversation.objects.get_or_create(bot=bot, chat_id=chat_id, user_id=sender["id"])
+    version = conversation.version
+    decision = _decide(bot, conversation, incoming)
+
+    with transaction.atomic():
+        claimed = InboundUpdate.objects.filter(pk=update.pk, status=UpdateStatus.RECEIVED).update(
+            status=UpdateStatus.PROCESSED, processed_at=timezone.now()
+        )
+        if not claimed:
+            return True  # someone else processed it
+        # the conditional bump locks the row; a worker that raced us on this chat finds it moved on
+        if not Conversation.objects.filter(pk=conversation.pk, version=version).update(version=version + 1):
+            transaction.set_rollback(True)
+            return False
+        _apply(update, bot, conversation, decision)
+    return True
+
+
+def _flows(bot: TelegramBot) -> list[BotFlow]:
+    return list(BotFlow.objects.filter(bot=bot, is_active=True))
+
+
+def _parsed(flow: BotFlow) -> Flow | None:
+    try:
+        return parse_flow(flow.flow_data)
+    except FlowValidationError:
+        # saved flows are validated, so this is a flow edited around the API (e.g. raw SQL)
+        logger.exception("flow %s of bot %s does not validate; skipping it", flow.pk, flow.bot_id)
+        return None
+
+
+def _decide(bot: TelegramBot, conversation: Conversation, incoming: Incoming) -> _Decision:
+    from herald.bots.http_step import http_port
+
+    flows = _flows(bot)
+    if incoming.text and incoming.text.startswith("/") and not incoming.text.startswith("/cancel"):
+        for flow in flows:
+            if flow.trigger_command and match_command(
+                incoming.text, flow.trigger_command, bot_username=bot.username
+            ):
+                parsed = _parsed(flow)
+                if parsed is not None:
+                    return _Decision(flow, start(parsed, user=incoming.user, http=http_port), new_run=True)
+    state = EngineConversation.from_json(conversation.state)
+    current = next((flow for flow in flows if flow.pk == conversation.flow_id), None)
+    if state.active and current is not None:
+        parsed = _parsed(current)
+        if parsed is not None:
+            return _Decision(current, handle(parsed, state, incoming, http=http_port), new_run=False)
+    default = next((flow for flow in flows if flow.is_default), None)
+    if default is not None and (parsed := _parsed(default)) is not None:
+        if incoming.callback_query_id is not None:
+            turn = handle(parsed, EngineConversation(variables={}), incoming, http=http_port)
+            return _Decision(default, turn, new_run=True)
+        return _Decision(default, start(parsed, user=incoming.user, http=http_port), new_run=True)
+    if incoming.callback_query_id is not None:
+        # a button of a flow that no longer exists: answer it so the client stops its spinner
+        return _Decision(None, Turn([AnswerCallback(incoming.callback_query_id)], state), new_run=False)
+    return _Decision(None, None, new_run=False)
+
+
+def _apply(update: InboundUpdate, bot: TelegramBot, conversation: Conversation, decision: _Decision) -> None:
+    if decision.turn is None:
+        return
+    user = BotUser.objects.get(bot=bot, chat_id=conversation.chat_id)
+    run = conversation.run
+    if decision.new_run and decision.flow is not None:
+        if run is not None and run.finished_at is None:
+            FlowRun.objects.filter(pk=run.pk).update(finished_at=timezone.now(), completed=False)
+        run = FlowRun.objects.create(bot=bot, flow=decision.flow, user=user)
+    token = bot.token
+    for index, action in enumerate(decision.turn.actions):
+        dedupe = f"bots:{update.pk}:{index}"
+        if isinstance(action, SendText):
+            outbox_enqueue(
+                token=token,
+                chat_id=conversation.chat_id,
+                method="sendMessage",
+                params=reply_params(action),
+                dedupe_key=dedupe,
+                reference=f"bots.reply:{bot.pk}",
+            )
+            BotMessage.objects.create(
+                bot=bot,
+                user=user,
+                message_type="text",
+                direction=MessageDirection.OUTGOING,
+                text=action.text,
+                flow=decision.flow,
+            )
+        elif isinstance(action, AnswerCallback):
+            outbox_enqueue(
+                token=token,
+                chat_id=conversation.chat_id,
+                method="answerCallbackQuery",
+                params={
+                    "callback_query_id": action.callback_query_id,
+                    **({"text": action.text} if action.text else {}),
+                },
+                dedupe_key=dedupe,
+                reference=f"bots.callback:{bot.pk}",
+            )
+        elif isinstance(action, SaveAnswer) and run is not None and decision.flow is not None:
+            FlowAnswer.objects.create(
+                run=run,
+                flow=decision.flow,
+                user=user,
+                step_id=action.step_id,
+                key=action.key,
+                value=action.value,
+            )
+            if action.key == "phone" and isinstance(action.value, str):
+                BotUser.objects.filter(pk=user.pk).update(phone=action.value[:32])
+        elif isinstance(action, StartHandoff):
+            outbox_enqueue(
+                token=token,
+                chat_id=action.operator_chat_id,
+                method="sendMessage",
+                params={"text": _operator_header(user, "started a conversation")},
+                dedupe_key=dedupe,
+                reference=f"bots.handoff:{bot.pk}",
+            )
+        elif isinstance(action, RelayToOperator):
+            outbox_enqueue(
+                token=token,
+                chat_id=action.operator_chat_id,
+                method="sendMessage",
+                params={"text": f"{_operator_header(user, 'writes')}\n\n{action.text}"},
+                dedupe_key=dedupe,
+                reference=f"bots.handoff:{bot.pk}",
+            )
+        elif isinstance(action, FlowFinished) and run is not None:
+            FlowRun.objects.filter(pk=run.pk, finished_at__isnull=True).update(
+                finished_at=timezone.now(), completed=action.completed
+            )
+    finished = not decision.turn.conversation.active
+    Conversation.objects.filter(pk=conversation.pk).update(
+        flow=None if finished else decision.flow,
+        run=None if finished else run,
+        state=decision.turn.conversation.to_json(),
+        updated_at=timezone.now(),
+    )
+
+
+def _operator_header(user: BotUser, verb: str) -> str:
+    name = user.full_name or user.username or str(user.chat_id)
+    handle_part = f" @{user.username}" if user.username else ""
+    # "#u<chat id>" lets the operator answer by replying to this message (see operator_reply_target)
+    return f"#u{user.chat_id} {name}{handle_part} {verb}. Reply to this message to answer."
+
+
+def _relay_operator_reply(update: InboundUpdate, message: Mapping[str, Any]) -> bool:
+    target = operator_reply_target(message)
+    text = message.get("text")
+    with transaction.atomic():
+        claimed = InboundUpdate.objects.filter(pk=update.pk, status=UpdateStatus.RECEIVED).update(
+            status=UpdateStatus.PROCESSED if target else UpdateStatus.IGNORED, processed_at=timezone.now()
+        )
+        if not claimed or target is None or not text:
+            return True
+        user = BotUser.objects.filter(bot=update.bot, chat_id=target).first()
+        if user is None:
+            return True
+        outbox_enqueue(
+            token=update.bot.token,
+            chat_id=target,
+            method="sendMessage",
+            params={"text": text},
+            dedupe_key=f"bots:{update.pk}:relay",
+            reference=f"bots.handoff:{update.bot_id}",
+        )
+        BotMessage.objects.create(
+            bot=update.bot, user=user, message_type="text", direction=MessageDirection.OUTGOING, text=text
+        )
+    return True
+
+
+def _mark(update: InboundUpdate, status: str) -> None:
+    InboundUpdate.objects.filter(pk=update.pk, status=UpdateStatus.RECEIVED).update(
+        status=status, processed_at=timezone.now()
+    )

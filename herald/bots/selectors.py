@@ -1,0 +1,90 @@
+"""Reads of the bots app: statistics and collected answers."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from typing import Any
+
+from django.db.models import Count, Q
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from herald.bots.models import BotFlow, BotMessage, BotUser, Broadcast, FlowAnswer, FlowRun, TelegramBot
+from herald.telegram.selectors import outbox_progress
+
+STATS_DAYS = 30
+
+
+def bot_stats(*, bot: TelegramBot, days: int = STATS_DAYS) -> dict[str, Any]:
+    now = timezone.now()
+    users = BotUser.objects.filter(bot=bot)
+    active = users.aggregate(
+        total=Count("pk"),
+        blocked=Count("pk", filter=Q(is_blocked=True)),
+        **{
+            f"active_{n}d": Count("pk", filter=Q(last_interaction__gte=now - dt.timedelta(days=n)))
+            for n in (1, 7, 30)
+        },
+    )
+    since = now - dt.timedelta(days=days)
+    per_day: dict[str, dict[str, int]] = defaultdict(lambda: {"incoming": 0, "outgoing": 0})
+    rows = (
+        BotMessage.objects.filter(bot=bot, created_at__gte=since)
+        .annotate(day=TruncDate("created_at"))
+        .values("day", "direction")
+        .annotate(n=Count("pk"))
+    )
+    for row in rows:
+        per_day[row["day"].isoformat()][row["direction"]] = row["n"]
+    runs = (
+        FlowRun.objects.filter(bot=bot)
+        .values("flow_id", "flow__name")
+        .annotate(runs=Count("pk"), completions=Count("pk", filter=Q(completed=True)))
+    )
+    return {
+        "users": active["total"],
+        "user_count": bot.user_count,
+        "request_count": bot.request_count,
+        "blocked_users": active["blocked"],
+        "active_users": {"1d": active["active_1d"], "7d": active["active_7d"], "30d": active["active_30d"]},
+        "messages_per_day": [{"day": day, **counts} for day, counts in sorted(per_day.items())],
+        "flows": [
+            {
+                "flow_id": r["flow_id"],
+                "name": r["flow__name"],
+                "runs": r["runs"],
+                "completions": r["completions"],
+            }
+            for r in runs
+        ],
+    }
+
+
+def flow_responses(*, flow: BotFlow) -> list[dict[str, Any]]:
+    """One row per run that saved an answer: who, when, and each answer by its ``save_as`` name."""
+    rows: dict[int, dict[str, Any]] = {}
+    answers = (
+        FlowAnswer.objects.filter(flow=flow).select_related("run", "user").order_by("run_id", "created_at")
+    )
+    for answer in answers:
+        row = rows.setdefault(
+            answer.run_id,
+            {
+                "run_id": answer.run_id,
+                "chat_id": answer.user.chat_id,
+                "username": answer.user.username,
+                "first_name": answer.user.first_name,
+                "started_at": answer.run.started_at.isoformat(),
+                "completed": answer.run.completed,
+                "answers": {},
+            },
+        )
+        row["answers"][answer.key] = answer.value
+    return list(rows.values())
+
+
+def broadcast_progress(*, broadcast: Broadcast) -> dict[str, int]:
+    from herald.bots.services import broadcast_reference
+
+    return outbox_progress(reference=broadcast_reference(broadcast))
