@@ -626,7 +626,8 @@ def outbox_sweep(*, now: dt.datetime | None = None) -> int:
                 _wake_next_in_chat(message)
         elif same_claim.update(
             status=Status.PENDING,
-            next_attempt_at=now,
+            # due at once; not ``now``, which only judges staleness (and may be moved for a check)
+            next_attempt_at=timezone.now(),
             claimed_at=None,
             last_error=description,
             error_code="worker_lost",

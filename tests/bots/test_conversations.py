@@ -141,21 +141,25 @@ def _post_update(url: str, secret: str | None, update: dict[str, Any]) -> httpx.
     )
 
 
+def private_update(update_id: int, user: int, text: str, *, kind: str = "message") -> dict[str, Any]:
+    """An update as Telegram sends it when ``user`` writes ``text`` to the bot in their private chat."""
+    sender = {"id": user, "is_bot": False, "first_name": "Ann"}
+    message = {
+        "message_id": update_id,
+        "date": 0,
+        "chat": {"id": user, "type": "private"},
+        "from": sender,
+        "text": text,
+    }
+    return {"update_id": update_id, kind: message}
+
+
 def test_webhook_refuses_missing_or_wrong_secret_and_unknown_bots(
     telegram: str, api: Api, shop_bot: SandboxBot, ann: int
 ) -> None:
     bot_id = hosted(api, shop_bot, {"name": "menu", "flow_data": MENU, "is_default": True})
     url = f"{telegram}/api/webhook/{bot_id}"
-    update = {
-        "update_id": 1,
-        "message": {
-            "message_id": 1,
-            "date": 0,
-            "chat": {"id": ann, "type": "private"},
-            "from": {"id": ann, "is_bot": False, "first_name": "Ann"},
-            "text": "hi",
-        },
-    }
+    update = private_update(1, ann, "hi")
     assert _post_update(url, None, update).status_code == 401
     assert _post_update(url, "wrong", update).status_code == 403
     assert (
@@ -176,16 +180,7 @@ def test_the_same_update_three_times_at_once_has_one_effect(
 ) -> None:
     bot_id = hosted(api, shop_bot, {"name": "hello", "flow_data": {"response": "Hello!"}, "is_default": True})
     secret = sandbox.sandbox_bot_get(bot="shop_bot").webhook_secret_token
-    update = {
-        "update_id": 77,
-        "message": {
-            "message_id": 5,
-            "date": 0,
-            "chat": {"id": ann, "type": "private"},
-            "from": {"id": ann, "is_bot": False, "first_name": "Ann"},
-            "text": "hi",
-        },
-    }
+    update = private_update(77, ann, "hi")
     results: list[int] = []
 
     def post() -> None:
@@ -208,16 +203,7 @@ def test_updates_a_flows_bot_does_not_handle_are_acknowledged(
 ) -> None:
     bot_id = hosted(api, shop_bot, {"name": "hello", "flow_data": {"response": "Hello!"}, "is_default": True})
     secret = sandbox.sandbox_bot_get(bot="shop_bot").webhook_secret_token
-    edited = {
-        "update_id": 9,
-        "edited_message": {
-            "message_id": 5,
-            "date": 0,
-            "chat": {"id": ann, "type": "private"},
-            "from": {"id": ann, "is_bot": False, "first_name": "Ann"},
-            "text": "hi!",
-        },
-    }
+    edited = private_update(9, ann, "hi!", kind="edited_message")
     assert _post_update(f"{telegram}/api/webhook/{bot_id}", secret, edited).status_code == 200
     assert _post_update(f"{telegram}/api/webhook/{bot_id}", secret, {"update_id": "x"}).status_code == 400
     assert bot_texts(ann, shop_bot) == []
