@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.forms import ModelForm
 from django.http import HttpRequest
@@ -106,6 +107,8 @@ class SubscriptionAdmin(ModelAdmin):
 
 
 class PartnerForm(ModelForm):
+    callback_url = forms.URLField(required=False, max_length=500, assume_scheme="https")
+
     class Meta:
         model = Partner
         fields = ("name", "callback_url", "is_active")
