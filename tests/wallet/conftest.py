@@ -55,7 +55,9 @@ def partner_with_secret(db: None) -> tuple[Partner, str]:
 PartnerCall = Callable[..., Any]
 
 
-def signed_headers(partner: Partner, secret: str, body: bytes, *, timestamp: int | None = None) -> dict[str, str]:
+def signed_headers(
+    partner: Partner, secret: str, body: bytes, *, timestamp: int | None = None
+) -> dict[str, str]:
     stamp = str(int(time.time()) if timestamp is None else timestamp)
     return {
         "X-Partner-Key": partner.key,

@@ -99,7 +99,9 @@ def test_another_customer_cannot_see_my_transaction(
     assert outsider.get("/api/v1/activation/status/not-a-uuid/").status_code == 400
 
 
-def test_transactions_are_paginated_newest_first(bearer_client: BearerClient, customer: User, offer: Offer) -> None:
+def test_transactions_are_paginated_newest_first(
+    bearer_client: BearerClient, customer: User, offer: Offer
+) -> None:
     client = bearer_client(customer)
     for n in range(3):
         activate(client, offer.pk, f"k{n}")

@@ -84,7 +84,11 @@ def test_refund_of_a_successful_activation_happens_once(customer: User, offer: O
         services.transaction_refund(transaction_id=txn.pk, reason="again")
     account = Account.objects.get(user=customer)
     assert account.balance == Decimal("20.00")
-    assert list(account.entries.order_by("id").values_list("kind", flat=True)) == ["deposit", "debit", "refund"]
+    assert list(account.entries.order_by("id").values_list("kind", flat=True)) == [
+        "deposit",
+        "debit",
+        "refund",
+    ]
     assert entries_sum(account) == account.balance
 
 
