@@ -27,6 +27,15 @@ def eager_tasks() -> Iterator[None]:
 
 
 @pytest.fixture
+def unrun_tasks() -> Iterator[None]:
+    """``.delay()`` goes to an in-memory broker no worker reads: a task "lost" with its message."""
+    broker_url, eager = celery_app.conf.broker_url, celery_app.conf.task_always_eager
+    celery_app.conf.broker_url, celery_app.conf.task_always_eager = "memory://", False
+    yield
+    celery_app.conf.broker_url, celery_app.conf.task_always_eager = broker_url, eager
+
+
+@pytest.fixture
 def offer(db: None) -> Offer:
     return services.offer_create(name="10 GB bundle", price="5.00", external_code="DATA10", validity_days=30)
 

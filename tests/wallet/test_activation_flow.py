@@ -115,20 +115,16 @@ def test_backoff_grows_exponentially_with_jitter_and_a_cap(settings: Any) -> Non
 
 
 def test_sweeper_settles_stuck_transactions_by_asking_the_system(
-    sandbox: str, settings: Any, customer: User, offer: Offer, eager_tasks: None
+    sandbox: str, settings: Any, customer: User, offer: Offer, request: pytest.FixtureRequest
 ) -> None:
     from config.celery import app
 
-    broker_url = app.conf.broker_url
     app.conf.task_always_eager = False  # the tasks are "lost": sent where nothing runs them
-    app.conf.broker_url = "memory://"
-    try:
-        done_there = services.activation_request(user=customer, offer_id=offer.pk)
-        never_sent = services.activation_request(user=customer, offer_id=offer.pk)
-        exhausted = services.activation_request(user=customer, offer_id=offer.pk)
-    finally:
-        app.conf.task_always_eager = True
-        app.conf.broker_url = broker_url
+    request.getfixturevalue("unrun_tasks")
+    done_there = services.activation_request(user=customer, offer_id=offer.pk)
+    never_sent = services.activation_request(user=customer, offer_id=offer.pk)
+    exhausted = services.activation_request(user=customer, offer_id=offer.pk)
+    app.conf.task_always_eager = True  # the sweeper's own tasks run
     # the first reached the system (the answer was lost), the others never did
     httpx.post(
         f"{sandbox}/activations", json={"reference": str(done_there.pk), "offer_code": "DATA10"}, timeout=5
