@@ -39,9 +39,13 @@ def transaction_snapshot(transaction: Transaction) -> dict[str, Any]:
     }
 
 
-def status_cache_store(*, transaction_id: uuid.UUID | str) -> dict[str, Any] | None:
-    """Writes the transaction's current row to the cache (called on commit of every change)."""
-    transaction = Transaction.objects.select_related("account").filter(pk=transaction_id).first()
+def status_cache_store(
+    *, transaction_id: uuid.UUID | str, transaction: Transaction | None = None
+) -> dict[str, Any] | None:
+    """Writes the transaction to the cache (on commit of every change); ``transaction`` when the caller
+    holds the committed row already, else it is read."""
+    if transaction is None:
+        transaction = Transaction.objects.select_related("account").filter(pk=transaction_id).first()
     if transaction is None:
         return None
     snapshot = transaction_snapshot(transaction)

@@ -202,7 +202,7 @@ def activation_request(
         Hold.objects.create(transaction=txn, account=account, amount=offer.price)
         account.held += offer.price
         account.save(update_fields=["held", "updated_at"])
-        transaction.on_commit(lambda: status_cache_store(transaction_id=txn.id))
+        transaction.on_commit(lambda: status_cache_store(transaction_id=txn.id, transaction=txn))
         transaction.on_commit(lambda: activation_run_task.delay(str(txn.id)))
     return txn
 
@@ -310,6 +310,8 @@ def _transaction_finish(
         )
         if not changed:
             return False
+        txn.status, txn.completed_at, txn.updated_at = status, now, now
+        txn.external_reference, txn.last_error = external_reference[:100], error[:2000]
         hold_status = Hold.Status.POSTED if status == Transaction.Status.SUCCESS else Hold.Status.VOIDED
         resolved = Hold.objects.filter(transaction_id=txn.pk, status=Hold.Status.ACTIVE).update(
             status=hold_status, resolved_at=now
@@ -331,7 +333,7 @@ def _transaction_finish(
             account.save(update_fields=["held", "updated_at"])
         if txn.partner_id is not None:
             _partner_callback_create(transaction_id=txn.pk, partner_id=txn.partner_id, status=status)
-        transaction.on_commit(lambda: status_cache_store(transaction_id=txn.pk))
+        transaction.on_commit(lambda: status_cache_store(transaction_id=txn.pk, transaction=txn))
     ACTIVATIONS.labels(kind=txn.kind, status=status).inc()
     ACTIVATION_DURATION.labels(status=status).observe((now - txn.created_at).total_seconds())
     return True
