@@ -130,9 +130,8 @@ def main() -> None:
     args = parser.parse_args()
     vendor, ops = ledger_ops_per_second()
     target = 2_000 if vendor == "postgresql" else 1_000
-    print(
-        f"ledger hold+post on {vendor}: {ops:,.0f} ops/s (target >= {target:,}/s) {'OK' if ops >= target else 'BELOW'}"
-    )
+    verdict = "OK" if ops >= target else "BELOW"
+    print(f"ledger hold+post on {vendor}: {ops:,.0f} ops/s (target >= {target:,}/s) {verdict}")
     if args.ledger_only:
         return
     rate, p50, p99 = end_to_end()
