@@ -14,16 +14,12 @@ import argparse
 import json
 import os
 import subprocess
-import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import httpx
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.harness import ROOT, VENV_BIN, running_herald
+from harness import ROOT, VENV_BIN, running_herald
 
 LEDGER_OPS = 2_000
 ACTIVATIONS = 200
