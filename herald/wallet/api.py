@@ -198,6 +198,10 @@ def _partner(request: HttpRequest) -> Partner:
     summary="Activate an offer for a customer, at the server's price; the reference makes it idempotent",
 )
 def partner_activate(request: HttpRequest, payload: PartnerActivateIn) -> PartnerActivateOut:
+    """Signed: ``X-Partner-Key``, ``X-Partner-Timestamp`` (unix seconds, within 300 s) and
+    ``X-Partner-Signature`` = hex HMAC-SHA256 of ``"{timestamp}.{raw body}"`` with the partner's secret.
+    The customer's balance pays the offer's price; an ``amount`` that differs is 400 ``amount_mismatch``;
+    the same ``reference`` again answers the first result, with another payload 409 ``reference_reused``."""
     txn = services.partner_activation_request(
         partner=_partner(request),
         user_id=payload.user_id,
@@ -210,7 +214,7 @@ def partner_activate(request: HttpRequest, payload: PartnerActivateIn) -> Partne
 
 @partner_router.get("/validate/{reference}/", response={200: PartnerValidateOut, **PARTNER_ERRORS})
 def partner_validate(request: HttpRequest, reference: str) -> PartnerValidateOut:
-    """Only the calling partner's own references are found."""
+    """Signed as for activate (the body is empty). Only the calling partner's own references are found."""
     txn = selectors.partner_transaction_by_reference(partner=_partner(request), reference=reference[:100])
     if txn is None:
         return PartnerValidateOut(reference=reference, is_valid=False, error="Transaction not found")
