@@ -117,6 +117,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # rows, and threads (live server, race tests) wait on the busy timeout instead of failing with
     # "database table is locked" as they do on shared-cache memory.
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
+    # one connection per thread for its lifetime: opening one costs the PRAGMAs above
+    DATABASES["default"]["CONN_MAX_AGE"] = None
 else:
     # Persistent connections in production; in tests every thread closes its connection after each
     # request, so the test database can be dropped at the end of the run.
@@ -302,6 +304,35 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True
+
+# --- Telegram sandbox -------------------------------------------------------------------------------
+
+# The official Bot API description every sandbox request is checked against (a copy ships with the app).
+TELEGRAM_BOT_API_SPEC = Path(
+    env.str(
+        "TELEGRAM_BOT_API_SPEC",
+        default=str(BASE_DIR / "herald" / "telegram" / "sandbox" / "bot-api-10.1.json"),
+    )
+)
+# Telegram's limits as the sandbox enforces them (429 with retry_after); POST /sandbox/api/limits flips them.
+SANDBOX_LIMITS_ENABLED = env.bool("SANDBOX_LIMITS_ENABLED", default=True)
+SANDBOX_LIMIT_PER_BOT_PER_SECOND = env.int("SANDBOX_LIMIT_PER_BOT_PER_SECOND", default=30)
+SANDBOX_LIMIT_PER_PRIVATE_CHAT_PER_SECOND = env.float(
+    "SANDBOX_LIMIT_PER_PRIVATE_CHAT_PER_SECOND", default=1.0
+)
+# Telegram lets a private chat take a short burst above 1/s before it answers 429.
+SANDBOX_PRIVATE_CHAT_BURST = env.int("SANDBOX_PRIVATE_CHAT_BURST", default=3)
+SANDBOX_LIMIT_PER_GROUP_PER_MINUTE = env.int("SANDBOX_LIMIT_PER_GROUP_PER_MINUTE", default=20)
+SANDBOX_FILES_DIR = Path(env.str("SANDBOX_FILES_DIR", default=str(MEDIA_ROOT / "sandbox")))
+# Webhook deliveries run on a background thread of the web process; tests call
+# herald.telegram.sandbox.delivery.deliver_pending_updates() themselves instead.
+SANDBOX_DELIVERY_THREAD = env.bool("SANDBOX_DELIVERY_THREAD", default=not TESTING)
+SANDBOX_DELIVERY_POLL_SECONDS = env.float("SANDBOX_DELIVERY_POLL_SECONDS", default=0.5)
+SANDBOX_WEBHOOK_MAX_AGE_SECONDS = env.int("SANDBOX_WEBHOOK_MAX_AGE_SECONDS", default=24 * 3600)
+# getUpdates long polls wait at most this long, holding one of the web process's threads meanwhile.
+SANDBOX_LONG_POLL_MAX_SECONDS = env.float("SANDBOX_LONG_POLL_MAX_SECONDS", default=10.0)
+# How long a process trusts its in-memory copy of a bot or chat (tokens, admins) before reading the DB.
+SANDBOX_CACHE_SECONDS = env.float("SANDBOX_CACHE_SECONDS", default=2.0)
 
 LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"

@@ -1,0 +1,3 @@
+"""Fixtures for every Telegram test: the sandbox's bots, users, base URL and limit switch."""
+
+from tests.telegram.sandbox.fixtures import *  # noqa: F403
