@@ -187,6 +187,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": 60.0,
         "options": {"expire_seconds": 55},
     },
+    "notify.deliveries_sweep": {
+        "task": "herald.notify.tasks.deliveries_sweep_task",
+        "schedule": 300.0,
+        "options": {"expire_seconds": 290},
+    },
     "wallet.subscriptions_expiring": {
         "task": "herald.wallet.tasks.subscriptions_expiring_task",
         "schedule": 24 * 3600.0,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import partial
 
 from django.conf import settings
@@ -67,6 +68,7 @@ def notification_send(*, user_id: int, subject: str, body: str, dedupe_key: str)
 class DeliveryOutcome:
     sent: bool
     retry: bool
+    attempts: int = 0
 
 
 def delivery_send(*, delivery_id: int) -> DeliveryOutcome:
@@ -74,7 +76,7 @@ def delivery_send(*, delivery_id: int) -> DeliveryOutcome:
     delivery = Delivery.objects.filter(pk=delivery_id, status=Delivery.Status.PENDING).first()
     if delivery is None:
         return DeliveryOutcome(sent=False, retry=False)
-    Delivery.objects.filter(pk=delivery.pk).update(attempts=delivery.attempts + 1)
+    Delivery.objects.filter(pk=delivery.pk).update(attempts=delivery.attempts + 1, updated_at=timezone.now())
     try:
         transport_for(delivery.channel).send(
             recipient=delivery.recipient,
@@ -88,9 +90,25 @@ def delivery_send(*, delivery_id: int) -> DeliveryOutcome:
             last_error=exc.message[:2000],
             status=Delivery.Status.FAILED if exhausted else Delivery.Status.PENDING,
         )
-        return DeliveryOutcome(sent=False, retry=not exhausted)
+        return DeliveryOutcome(sent=False, retry=not exhausted, attempts=delivery.attempts + 1)
     # conditional: a concurrent run that sent it first keeps its own sent_at
     Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.PENDING).update(
         status=Delivery.Status.SENT, sent_at=timezone.now(), last_error=""
     )
-    return DeliveryOutcome(sent=True, retry=False)
+    return DeliveryOutcome(sent=True, retry=False, attempts=delivery.attempts + 1)
+
+
+def deliveries_sweep(*, stale_seconds: int = 600) -> int:
+    """Re-queues deliveries left pending (their task was lost); returns how many."""
+    from herald.notify.tasks import delivery_send_task
+
+    cutoff = timezone.now() - timedelta(seconds=stale_seconds)
+    stale = list(
+        Delivery.objects.filter(status=Delivery.Status.PENDING, updated_at__lt=cutoff).values_list(
+            "pk", flat=True
+        )[:500]
+    )
+    for pk in stale:
+        Delivery.objects.filter(pk=pk, status=Delivery.Status.PENDING).update(updated_at=timezone.now())
+        delivery_send_task.delay(pk)
+    return len(stale)

@@ -58,3 +58,26 @@ def test_transient_email_errors_are_retried_then_given_up(settings: Any) -> None
     assert delivery_send(delivery_id=email.pk).retry is False
     email.refresh_from_db()
     assert (email.status, email.attempts) == ("failed", 2)
+
+
+def test_a_delivery_whose_task_was_lost_is_sent_by_the_sweep(
+    mailoutbox: list[Any], django_capture_on_commit_callbacks: Any
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from config.celery import app
+    from herald.notify.services import deliveries_sweep
+
+    user = UserFactory.create()
+    (email,) = notification_send(user_id=user.pk, subject="Lost", body="b", dedupe_key="lost")
+    assert deliveries_sweep() == 0  # not stale yet
+    Delivery.objects.filter(pk=email.pk).update(updated_at=timezone.now() - timedelta(hours=1))
+    app.conf.task_always_eager = True
+    try:
+        assert deliveries_sweep() == 1
+        assert deliveries_sweep() == 0
+    finally:
+        app.conf.task_always_eager = False
+    assert [m.subject for m in mailoutbox] == ["Lost"]
