@@ -12,6 +12,7 @@ from typing import Protocol
 from django.conf import settings
 from django.core.mail import send_mail
 
+from herald.core.errors import HeraldError
 from herald.notify.models import SandboxSms
 
 
@@ -60,14 +61,18 @@ class TelegramTransport:
             outbox_enqueue = gateway.outbox_enqueue
         except (ImportError, AttributeError) as exc:
             raise TransportError("the Telegram gateway is not installed", permanent=True) from exc
-        outbox_enqueue(
-            token=token,
-            chat_id=int(recipient),
-            method="sendMessage",
-            params={"text": f"{subject}\n\n{body}"[:4096]},
-            dedupe_key=dedupe_key,
-            reference=dedupe_key,
-        )
+        try:
+            # the outbox splits long texts itself; the dedupe key makes a repeated send queue nothing
+            outbox_enqueue(
+                token=token,
+                chat_id=int(recipient),
+                method="sendMessage",
+                params={"text": f"{subject}\n\n{body}"},
+                dedupe_key=dedupe_key,
+                reference=dedupe_key[:100],
+            )
+        except (HeraldError, ValueError) as exc:
+            raise TransportError(f"not queued for Telegram: {exc}", permanent=True) from exc
 
 
 def transport_for(channel: str) -> Transport:
