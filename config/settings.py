@@ -181,6 +181,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": 30.0,
         "options": {"expire_seconds": 25},
     },
+    # outbox rows whose wake-up was lost (a killed worker, a dropped broker message) are sent anyway
+    "telegram.outbox_sweep": {"task": "herald.telegram.tasks.outbox_sweep_task", "schedule": 30.0},
     # wallet: drive transactions left PENDING to an end; daily expiry notices and auto-renewals
     "wallet.activation_sweep": {
         "task": "herald.wallet.tasks.activation_sweep_task",
@@ -213,13 +215,20 @@ TELEGRAM_FILE_BASE = env.str(
     else "https://api.telegram.org/file/bot",
 )
 TELEGRAM_TIMEOUT_SECONDS = env.float("TELEGRAM_TIMEOUT_SECONDS", default=15.0)
+# HTTP connections each process keeps open to the Bot API (shared by all its bots).
+TELEGRAM_CONNECTION_POOL_SIZE = env.int("TELEGRAM_CONNECTION_POOL_SIZE", default=128)
 # Telegram's published limits. Pacing can be switched off only to measure Herald's own capacity.
 TELEGRAM_PACING = env.bool("TELEGRAM_PACING", default=True)
 TELEGRAM_LIMIT_PER_BOT = env.float("TELEGRAM_LIMIT_PER_BOT", default=30.0)  # messages per second
 TELEGRAM_LIMIT_PER_PRIVATE_CHAT = env.float("TELEGRAM_LIMIT_PER_PRIVATE_CHAT", default=1.0)  # per second
 TELEGRAM_LIMIT_PER_GROUP = env.float("TELEGRAM_LIMIT_PER_GROUP", default=20.0 / 60.0)  # per second
+# The share of each limit that pacing books: the rest absorbs network jitter, so sends booked a full
+# interval apart never reach Telegram closer together than its window allows.
+TELEGRAM_PACING_HEADROOM = env.float("TELEGRAM_PACING_HEADROOM", default=0.95)
 TELEGRAM_OUTBOX_MAX_ATTEMPTS = env.int("TELEGRAM_OUTBOX_MAX_ATTEMPTS", default=8)
 TELEGRAM_OUTBOX_STALE_SECONDS = env.int("TELEGRAM_OUTBOX_STALE_SECONDS", default=120)
+# Drain tasks started per bot for a bulk enqueue (fan-out); about the number of worker processes.
+TELEGRAM_OUTBOX_DRAINERS = env.int("TELEGRAM_OUTBOX_DRAINERS", default=4)
 
 # The sandbox delivers updates to webhooks itself; in tests that happens inline, in a real run from a
 # background thread of the web process.

@@ -24,3 +24,16 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.hostname} at {self.seen_at:%Y-%m-%d %H:%M:%S}"
+
+
+class RateLimitBucket(models.Model):
+    """A bucket of the database rate limiter: its theoretical arrival time (GCRA), in epoch seconds."""
+
+    key = models.CharField(max_length=200, primary_key=True)
+    tat = models.FloatField(default=0.0)
+
+    class Meta:
+        db_table = "core_ratelimit_bucket"
+
+    def __str__(self) -> str:
+        return self.key

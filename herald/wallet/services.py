@@ -8,7 +8,6 @@ status moves from ``active`` by a conditional UPDATE, and so does a transaction'
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import json
@@ -23,13 +22,13 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 import httpx
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from herald.accounts.models import User
+from herald.core.crypto import DecryptionError, decrypt, encrypt
 from herald.core.errors import Conflict, InvalidInput, NotFound
 from herald.integrations.activation.client import ActivationClient, ActivationError, ActivationResult
 from herald.notify.services import notification_send
@@ -520,18 +519,10 @@ def offer_update(*, offer: Offer, **changes: Any) -> Offer:
 # --- Partners ----------------------------------------------------------------------------------------
 
 
-def _fernet() -> MultiFernet:
-    keys = [
-        Fernet(base64.urlsafe_b64encode(hashlib.sha256(f"wallet-partner:{key}".encode()).digest()))
-        for key in settings.FERNET_KEYS
-    ]
-    return MultiFernet(keys)
-
-
 def partner_secret(partner: Partner) -> str:
     try:
-        return _fernet().decrypt(partner.secret_encrypted.encode()).decode()
-    except InvalidToken as exc:  # keys rotated away: the partner needs a new secret
+        return decrypt(partner.secret_encrypted)
+    except DecryptionError as exc:  # keys rotated away: the partner needs a new secret
         raise InvalidInput("The partner's secret cannot be read.", code="partner_secret_unreadable") from exc
 
 
@@ -545,7 +536,7 @@ def partner_create(*, name: str, callback_url: str = "") -> tuple[Partner, str]:
     partner = Partner.objects.create(
         name=name.strip(),
         key=f"pk_{secrets.token_hex(12)}",
-        secret_encrypted=_fernet().encrypt(secret.encode()).decode(),
+        secret_encrypted=encrypt(secret),
         callback_url=callback_url,
     )
     return partner, secret

@@ -1,0 +1,236 @@
+"""The one place that calls the Bot API: PTB ``Bot`` objects behind a synchronous, fork-safe facade.
+
+PTB is asyncio; Herald's services and Celery tasks are synchronous. Each process runs one event loop in a
+daemon thread with one shared HTTP connection pool, keeps a ``Bot`` per token, and hands calls to that loop,
+so a send costs one HTTP request and no loop or client setup. ``call`` maps every failure to the typed
+errors of ``herald.telegram.errors`` and records each call's outcome and latency.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import os
+import re
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from telegram import Bot
+from telegram import error as ptb_error
+from telegram.request import HTTPXRequest
+
+from herald.core.metrics import TELEGRAM_CALLS, TELEGRAM_LATENCY
+from herald.telegram.errors import (
+    TelegramBadRequest,
+    TelegramError,
+    TelegramTimeout,
+    error_from_response,
+    map_ptb_error,
+)
+
+_METHOD_NAME = re.compile(r"^[a-zA-Z]{1,64}$")
+_MAX_CACHED_BOTS = 2048
+
+
+class _TypedFailure(ptb_error.TelegramError):
+    """Carries our typed error through PTB, which re-raises its own error types untouched."""
+
+    def __init__(self, error: TelegramError) -> None:
+        super().__init__(error.description)
+        self.error = error
+
+
+class _GatewayRequest(HTTPXRequest):
+    async def do_request(self, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
+        # Map failures here, where Telegram's JSON is still intact: PTB would rewrite the description
+        # (dropping "Bad Request: " and changing its case).
+        status, payload = await super().do_request(*args, **kwargs)
+        if not 200 <= status <= 299:
+            raise _TypedFailure(error_from_response(status, payload))
+        return status, payload
+
+
+class _GatewayBot(Bot):
+    async def raw_call(self, method: str, params: dict[str, Any], read_timeout: float | None) -> Any:
+        # ``_post`` is PTB's own path for every typed method: defaults, serialisation, error mapping in
+        # ``BaseRequest._request_wrapper``; it returns Telegram's raw ``result``.
+        return await self._post(method, api_kwargs=params, read_timeout=read_timeout)
+
+
+class _Gateway:
+    """One per process: the loop thread, the shared HTTP pools and the bots."""
+
+    def __init__(self) -> None:
+        self.pid = os.getpid()
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self.loop.run_forever, name="telegram-gateway", daemon=True)
+        self._thread.start()
+        self._bots: OrderedDict[tuple[str, str, str], _GatewayBot] = OrderedDict()
+        self._lock = threading.Lock()
+        self.request, self.updates_request = self.run(self._make_requests(), timeout=10.0)
+
+    @staticmethod
+    async def _make_requests() -> tuple[HTTPXRequest, HTTPXRequest]:
+        # Built inside the loop that will use them: httpx binds its pool to the running loop.
+        timeout = settings.TELEGRAM_TIMEOUT_SECONDS
+        common = {"connect_timeout": timeout, "write_timeout": timeout, "read_timeout": timeout}
+        sends = _GatewayRequest(
+            connection_pool_size=settings.TELEGRAM_CONNECTION_POOL_SIZE,
+            pool_timeout=timeout,
+            media_write_timeout=max(timeout, 60.0),
+            **common,
+        )
+        updates = _GatewayRequest(connection_pool_size=8, pool_timeout=timeout, **common)
+        return sends, updates
+
+    def run(self, coroutine: Any, *, timeout: float) -> Any:
+        if threading.current_thread() is self._thread:
+            raise RuntimeError("the Telegram gateway cannot be called from its own event loop")
+        future = asyncio.run_coroutine_threadsafe(coroutine, self.loop)
+        try:
+            return future.result(timeout=timeout)
+        except concurrent.futures.TimeoutError:
+            future.cancel()
+            raise
+
+    def bot(self, token: str) -> _GatewayBot:
+        key = (token, settings.TELEGRAM_API_BASE, settings.TELEGRAM_FILE_BASE)
+        with self._lock:
+            bot = self._bots.get(key)
+            if bot is None:
+                bot = _GatewayBot(
+                    token,
+                    base_url=settings.TELEGRAM_API_BASE,
+                    base_file_url=settings.TELEGRAM_FILE_BASE,
+                    request=self.request,
+                    get_updates_request=self.updates_request,
+                )
+                self._bots[key] = bot
+                if len(self._bots) > _MAX_CACHED_BOTS:
+                    self._bots.popitem(last=False)
+            else:
+                self._bots.move_to_end(key)
+            return bot
+
+
+_gateway: _Gateway | None = None
+_gateway_lock = threading.Lock()
+
+
+def _current() -> _Gateway:
+    global _gateway
+    gateway = _gateway
+    if gateway is not None and gateway.pid == os.getpid():
+        return gateway
+    with _gateway_lock:
+        # A forked child (Celery prefork) inherits the parent's object but not its loop thread.
+        if _gateway is None or _gateway.pid != os.getpid():
+            _gateway = _Gateway()
+        return _gateway
+
+
+def _forget_after_fork() -> None:
+    global _gateway, _gateway_lock
+    _gateway = None
+    _gateway_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_after_fork)
+
+
+def bot_for(token: str) -> Bot:
+    """The cached PTB ``Bot`` for a token, for code that wants PTB's typed helpers (``Update.de_json``)."""
+    return _current().bot(token)
+
+
+def _check(token: str, method: str) -> None:
+    if not _METHOD_NAME.match(method):
+        raise TelegramBadRequest(f"not a Bot API method name: {method!r}")
+    if not token:
+        raise TelegramBadRequest("a bot token is required")
+
+
+def _read_timeout(method: str, params: dict[str, Any]) -> float:
+    timeout = float(settings.TELEGRAM_TIMEOUT_SECONDS)
+    if method == "getUpdates":
+        timeout += float(params.get("timeout") or 0)  # long polling holds the answer back
+    return timeout
+
+
+async def _call_async(gateway: _Gateway, token: str, method: str, params: dict[str, Any]) -> Any:
+    """One call on the gateway's loop: Telegram's result, or a typed error raised; counted either way."""
+    started = time.perf_counter()
+    outcome = "error"
+    try:
+        result = await asyncio.wait_for(
+            gateway.bot(token).raw_call(method, params, _read_timeout(method, params)),
+            timeout=_read_timeout(method, params) + 2 * settings.TELEGRAM_TIMEOUT_SECONDS + 1.0,
+        )
+        outcome = "ok"
+        return result
+    except _TypedFailure as exc:
+        outcome = exc.error.outcome
+        raise exc.error from None
+    except ptb_error.TelegramError as exc:
+        error = map_ptb_error(exc)
+        outcome = error.outcome
+        raise error from exc
+    except TimeoutError as exc:
+        outcome = "timeout"
+        raise TelegramTimeout(f"no answer to {method} within the gateway's deadline") from exc
+    finally:
+        TELEGRAM_CALLS.labels(method=method, outcome=outcome).inc()
+        TELEGRAM_LATENCY.labels(method=method).observe(time.perf_counter() - started)
+
+
+def call(token: str, method: str, /, **params: Any) -> Any:
+    """Call Bot API ``method`` and return Telegram's ``result`` (a dict, list or bool).
+
+    Raises a ``herald.telegram.errors.TelegramError`` subclass on any failure.
+    """
+    _check(token, method)
+    gateway = _current()
+    deadline = _read_timeout(method, params) + 3 * settings.TELEGRAM_TIMEOUT_SECONDS + 2.0
+    try:
+        return gateway.run(_call_async(gateway, token, method, params), timeout=deadline)
+    except concurrent.futures.TimeoutError as exc:
+        raise TelegramTimeout(f"no answer to {method} within the gateway's deadline") from exc
+
+
+@dataclass(frozen=True)
+class Call:
+    """One call of a batch: made after ``delay`` seconds (a pacing slot)."""
+
+    token: str
+    method: str
+    params: dict[str, Any]
+    delay: float = 0.0
+
+
+def call_many(calls: Sequence[Call]) -> list[Any | TelegramError]:
+    """Make the calls concurrently on the gateway loop; each answer is the result or a typed error."""
+    for item in calls:
+        _check(item.token, item.method)
+    gateway = _current()
+
+    async def one(item: Call) -> Any:
+        if item.delay > 0:
+            await asyncio.sleep(item.delay)
+        try:
+            return await _call_async(gateway, item.token, item.method, item.params)
+        except TelegramError as exc:
+            return exc
+
+    async def every() -> list[Any]:
+        return list(await asyncio.gather(*(one(item) for item in calls)))
+
+    longest = max((item.delay + _read_timeout(item.method, item.params) for item in calls), default=0.0)
+    results: list[Any | TelegramError] = gateway.run(
+        every(), timeout=longest + 3 * settings.TELEGRAM_TIMEOUT_SECONDS + 2.0
+    )
+    return results

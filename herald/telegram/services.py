@@ -1,0 +1,648 @@
+"""Outbox services: enqueue a message (or a fan-out), send rows, retry failed ones, re-drive lost wake-ups.
+
+A row is claimed with a conditional UPDATE (pending -> sending) that also requires no older open row for the
+same bot and chat, so a repeated wake-up sends nothing twice and each chat gets its messages in order; the
+row that finishes wakes the next one of its chat. A fan-out (``outbox_enqueue_many``) is sent by drain
+tasks that claim batches of rows the same way and send each batch concurrently.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+import logging
+import random
+import re
+import time
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, F, OuterRef, QuerySet
+from django.utils import timezone
+from telegram import TelegramObject
+
+from herald.core.crypto import DecryptionError, token_fingerprint
+from herald.core.errors import InvalidInput
+from herald.core.ratelimit import RateLimiterUnavailable
+from herald.telegram import client, pacing
+from herald.telegram.errors import (
+    TelegramChatMigrated,
+    TelegramError,
+    TelegramInvalidToken,
+    TelegramRetryAfter,
+)
+from herald.telegram.formatting import TEXT_LIMIT, caption_fits, plan_caption, split_text, telegram_length
+from herald.telegram.models import OutboundMessage
+from herald.telegram.signals import outbox_chat_migrated, outbox_message_failed, outbox_message_sent
+
+logger = logging.getLogger(__name__)
+
+Status = OutboundMessage.Status
+OPEN = OutboundMessage.OPEN_STATUSES
+
+# A worker sleeps for a pacing slot up to this long; a later slot is booked and the row comes back then.
+MAX_INLINE_WAIT_SECONDS = 1.5
+# A countdown wake-up may arrive this much early (clocks of different hosts); it waits instead of dropping.
+_EARLY_WAKE_TOLERANCE_SECONDS = 0.25
+_BACKOFF_BASE_SECONDS = 2.0
+_BACKOFF_CAP_SECONDS = 300.0
+_SWEEP_BATCH = 500
+DRAIN_BATCH = 100
+_CAPTIONED_METHODS = frozenset(
+    {"sendPhoto", "sendVideo", "sendAnimation", "sendDocument", "sendAudio", "sendVoice"}
+)
+_CAPTION_KEYS = ("caption", "caption_entities", "parse_mode", "show_caption_above_media")
+_METHOD = re.compile(r"^[a-zA-Z]{1,64}$")
+_CHAT_ID = re.compile(r"^(-?[0-9]{1,20}|@[A-Za-z][A-Za-z0-9_]{3,31})$")
+
+
+# --- Enqueue ----------------------------------------------------------------------------------------------
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, TelegramObject):
+        return value.to_dict(recursive=True)
+    if isinstance(value, dict):
+        return {str(key): _jsonable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(item) for item in value]
+    return value
+
+
+def _normalised_chat_id(chat_id: int | str) -> str:
+    text = str(chat_id).strip()
+    if isinstance(chat_id, bool) or not _CHAT_ID.match(text):
+        raise InvalidInput(
+            f"chat_id must be a numeric chat id or an @username, got {chat_id!r}", field="chat_id"
+        )
+    return text
+
+
+def _api_chat_id(chat_id: str) -> int | str:
+    return chat_id if chat_id.startswith("@") else int(chat_id)
+
+
+def _spread(
+    method: str, params: dict[str, Any], key: str, pieces: list[str]
+) -> list[tuple[str, dict[str, Any]]]:
+    """One send per piece of a split text: buttons under the last piece, a reply on the first."""
+    sends = []
+    for index, piece in enumerate(pieces):
+        part = {**params, key: piece}
+        if index < len(pieces) - 1:
+            part.pop("reply_markup", None)
+        if index > 0:
+            part.pop("reply_parameters", None)
+            part.pop("reply_to_message_id", None)
+        sends.append((method, part))
+    return sends
+
+
+def _planned_sends(method: str, params: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """The Bot API calls that deliver this message within Telegram's length limits, in order."""
+    html = str(params.get("parse_mode", "")).upper() == "HTML"
+    if method == "sendMessage":
+        text = params.get("text")
+        if not isinstance(text, str) or not text.strip():
+            raise InvalidInput("sendMessage needs a non-empty text", field="params.text")
+        return _spread(method, params, "text", split_text(text, TEXT_LIMIT, html=html))
+    caption = params.get("caption")
+    if method in _CAPTIONED_METHODS and isinstance(caption, str) and not caption_fits(caption):
+        # Too long for a caption: the media goes bare, the text follows as messages carrying the buttons.
+        media = {k: v for k, v in params.items() if k not in (*_CAPTION_KEYS, "reply_markup")}
+        text_params = {
+            k: v for k, v in params.items() if k in ("parse_mode", "reply_markup", "disable_notification")
+        }
+        follow_up = plan_caption(caption, html=html).follow_up
+        return [(method, media), *_spread("sendMessage", text_params, "text", follow_up)]
+    if method == "editMessageText" and telegram_length(str(params.get("text", ""))) > TEXT_LIMIT:
+        raise InvalidInput(
+            f"an edited text cannot be split: keep it within {TEXT_LIMIT} characters", field="params.text"
+        )
+    return [(method, params)]
+
+
+def _wake(message_id: int, *, countdown: float | None = None) -> None:
+    """Ask a worker to send a row. Losing this wake-up only delays the row: the sweeper finds it."""
+    from herald.telegram.tasks import outbox_send_task
+
+    try:
+        outbox_send_task.apply_async(
+            (message_id,), countdown=countdown if countdown and countdown > 0 else None
+        )
+    except Exception:
+        logger.exception("could not enqueue outbox message %s; the sweeper will re-drive it", message_id)
+
+
+def outbox_enqueue(
+    *,
+    token: str,
+    chat_id: int | str,
+    method: str,
+    params: dict[str, Any],
+    dedupe_key: str | None = None,
+    reference: str = "",
+) -> OutboundMessage:
+    """Queue a Bot API send; returns its (first) row. The send starts once the caller's transaction commits.
+
+    A text over 4096 characters becomes several rows sent in order, as does a caption over 1024 (the media
+    bare, then the text). The same ``dedupe_key`` again returns the first row and queues nothing.
+    """
+    if not token:
+        raise InvalidInput("a bot token is required", field="token")
+    if not _METHOD.match(method):
+        raise InvalidInput(f"not a Bot API method name: {method!r}", field="method")
+    chat = _normalised_chat_id(chat_id)
+    if dedupe_key is not None:
+        existing = OutboundMessage.objects.filter(dedupe_key=dedupe_key).first()
+        if existing is not None:
+            return existing
+    clean = _jsonable({k: v for k, v in params.items() if k != "chat_id"})
+    try:
+        json.dumps(clean)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInput(
+            f"params must be JSON (file ids or URLs, not file objects): {exc}", field="params"
+        ) from exc
+    sends = _planned_sends(method, clean)
+    fingerprint = token_fingerprint(token)
+    try:
+        with transaction.atomic():
+            rows = [
+                OutboundMessage.objects.create(
+                    bot_fingerprint=fingerprint,
+                    bot_token=token,
+                    chat_id=chat,
+                    method=send_method,
+                    params=send_params,
+                    dedupe_key=None
+                    if dedupe_key is None
+                    else dedupe_key
+                    if index == 0
+                    else f"{dedupe_key}#{index + 1}",
+                    reference=reference,
+                )
+                for index, (send_method, send_params) in enumerate(sends)
+            ]
+    except IntegrityError:
+        if dedupe_key is None:
+            raise
+        return OutboundMessage.objects.get(dedupe_key=dedupe_key)  # a concurrent caller queued it first
+    first = rows[0]
+    # Later parts are woken in turn by the part before them (ordering per chat).
+    transaction.on_commit(lambda: _wake(first.pk))
+    return first
+
+
+def outbox_enqueue_many(
+    *,
+    token: str,
+    method: str,
+    messages: Iterable[tuple[int | str, dict[str, Any]]],
+    reference: str = "",
+) -> int:
+    """Queue one send per ``(chat_id, params)`` for a bot (a fan-out); returns how many rows were queued.
+
+    Rows are inserted in bulk and sent by drain tasks that claim many at once and send them concurrently,
+    so a broadcast costs a few tasks instead of one per message. Order per chat and pacing hold as for
+    ``outbox_enqueue``; there is no ``dedupe_key`` here.
+    """
+    if not token:
+        raise InvalidInput("a bot token is required", field="token")
+    if not _METHOD.match(method):
+        raise InvalidInput(f"not a Bot API method name: {method!r}", field="method")
+    fingerprint = token_fingerprint(token)
+    rows = []
+    for chat_id, params in messages:
+        chat = _normalised_chat_id(chat_id)
+        clean = _jsonable({k: v for k, v in params.items() if k != "chat_id"})
+        for send_method, send_params in _planned_sends(method, clean):
+            rows.append(
+                OutboundMessage(
+                    bot_fingerprint=fingerprint,
+                    bot_token=token,
+                    chat_id=chat,
+                    method=send_method,
+                    params=send_params,
+                    reference=reference,
+                )
+            )
+    if not rows:
+        return 0
+    with transaction.atomic():
+        OutboundMessage.objects.bulk_create(rows, batch_size=500)
+    drains = min(settings.TELEGRAM_OUTBOX_DRAINERS, max(1, -(-len(rows) // DRAIN_BATCH)))
+    transaction.on_commit(functools.partial(_wake_drains, fingerprint, drains))
+    return len(rows)
+
+
+def _wake_drains(bot_fingerprint: str, count: int) -> None:
+    from herald.telegram.tasks import outbox_drain_task
+
+    for _ in range(count):
+        try:
+            outbox_drain_task.apply_async((bot_fingerprint,))
+        except Exception:
+            logger.exception("could not enqueue an outbox drain; the sweeper will re-drive its rows")
+            return
+
+
+# --- Send -------------------------------------------------------------------------------------------------
+
+
+def _older_open_rows() -> QuerySet[OutboundMessage]:
+    return OutboundMessage.objects.filter(
+        bot_fingerprint=OuterRef("bot_fingerprint"),
+        chat_id=OuterRef("chat_id"),
+        status__in=OPEN,
+        pk__lt=OuterRef("pk"),
+    )
+
+
+def _claim(message_id: int, *, may_wait: bool = True) -> OutboundMessage | None:
+    now = timezone.now()
+    claimed = (
+        OutboundMessage.objects.filter(pk=message_id, status=Status.PENDING, next_attempt_at__lte=now)
+        .filter(~Exists(_older_open_rows()))
+        .update(status=Status.SENDING, attempts=F("attempts") + 1, claimed_at=now)
+    )
+    if claimed:
+        try:
+            return OutboundMessage.objects.get(pk=message_id)
+        except DecryptionError as exc:  # the key that encrypted the token is gone: no retry can help
+            message = OutboundMessage.objects.defer("bot_token").get(pk=message_id)
+            _fail(message, TelegramInvalidToken(str(exc)))
+            return None
+    # Not claimable: already handled, waiting behind an older row of its chat (which will wake it), or
+    # woken a moment early by a countdown; only the last needs anything from us.
+    due = (
+        OutboundMessage.objects.filter(pk=message_id, status=Status.PENDING)
+        .values_list("next_attempt_at", flat=True)
+        .first()
+    )
+    if (
+        may_wait
+        and due is not None
+        and now < due <= now + dt.timedelta(seconds=_EARLY_WAKE_TOLERANCE_SECONDS)
+    ):
+        time.sleep((due - now).total_seconds())
+        return _claim(message_id, may_wait=False)
+    return None
+
+
+def _backoff_seconds(attempts: int) -> float:
+    """Exponential backoff with jitter, so failed sends do not come back all at once."""
+    ceiling = min(_BACKOFF_CAP_SECONDS, _BACKOFF_BASE_SECONDS * 2 ** max(0, attempts - 1))
+    return ceiling * random.uniform(0.5, 1.0)  # noqa: S311 - jitter, not security
+
+
+def _release(
+    message: OutboundMessage,
+    *,
+    delay: float,
+    count_attempt: bool,
+    error: TelegramError | None = None,
+    chat_slot_at: dt.datetime | None = None,
+) -> None:
+    """Back to pending, to be sent again after ``delay`` seconds."""
+    updates: dict[str, Any] = {
+        "status": Status.PENDING,
+        "next_attempt_at": timezone.now() + dt.timedelta(seconds=delay),
+        "claimed_at": None,
+        "chat_slot_at": chat_slot_at,
+    }
+    if not count_attempt:
+        updates["attempts"] = F("attempts") - 1
+    if error is not None:
+        updates.update(last_error=error.description, error_code=error.code)
+    OutboundMessage.objects.filter(pk=message.pk, status=Status.SENDING).update(**updates)
+    _wake(message.pk, countdown=delay)
+
+
+def _finish(message: OutboundMessage, *, wake_next: bool = True, **fields: Any) -> bool:
+    """Record a final outcome (sent or failed) unless the row was finished already."""
+    fields.update(claimed_at=None, chat_slot_at=None)
+    done = OutboundMessage.objects.filter(pk=message.pk, status__in=OPEN).update(**fields)
+    for name, value in fields.items():
+        setattr(message, name, value)
+    if wake_next:  # a drain finds the chat's next row by itself
+        _wake_next_in_chat(message)
+    return bool(done)
+
+
+def _wake_next_in_chat(message: OutboundMessage) -> None:
+    following = (
+        OutboundMessage.objects.filter(
+            bot_fingerprint=message.bot_fingerprint, chat_id=message.chat_id, status=Status.PENDING
+        )
+        .order_by("pk")
+        .values_list("pk", "next_attempt_at")
+        .first()
+    )
+    if following is not None:
+        pk, due = following
+        _wake(pk, countdown=(due - timezone.now()).total_seconds())
+
+
+def _fail(message: OutboundMessage, error: TelegramError, *, wake_next: bool = True) -> None:
+    if _finish(
+        message,
+        wake_next=wake_next,
+        status=Status.FAILED,
+        last_error=error.description,
+        error_code=error.code,
+    ):
+        outbox_message_failed.send(sender=OutboundMessage, message=message, permanent=error.permanent)
+
+
+def _migrate(message: OutboundMessage, error: TelegramChatMigrated) -> None:
+    """The group became a supergroup: this row and the chat's other queued rows follow it, in order."""
+    old, new = message.chat_id, str(error.new_chat_id)
+    if new == old:
+        _fail(message, error)
+        return
+    with transaction.atomic():
+        OutboundMessage.objects.filter(
+            bot_fingerprint=message.bot_fingerprint, chat_id=old, status=Status.PENDING
+        ).update(chat_id=new)
+        OutboundMessage.objects.filter(pk=message.pk, status=Status.SENDING).update(
+            status=Status.PENDING,
+            chat_id=new,
+            attempts=F("attempts") - 1,
+            next_attempt_at=timezone.now(),
+            claimed_at=None,
+            chat_slot_at=None,
+            last_error=error.description,
+            error_code=error.code,
+        )
+    message.chat_id = new
+    outbox_chat_migrated.send(sender=OutboundMessage, message=message, old_chat_id=old, new_chat_id=new)
+    _wake(message.pk)
+
+
+def _pace(message: OutboundMessage, *, sleep: bool = True) -> float | None:
+    """Seconds to wait for this send's slots, or ``None`` if the row was put back for a later slot.
+
+    Without ``sleep`` (a batch: its waits happen concurrently) a chat that is not free yet puts the row back.
+    """
+    if not settings.TELEGRAM_PACING or not pacing.is_paced_method(message.method):
+        return 0.0
+    media = message.params.get("media")
+    cost = len(media) if message.method == "sendMediaGroup" and isinstance(media, list) and media else 1
+    if message.chat_slot_at is not None:  # booked on an earlier pass
+        chat_wait = max(0.0, message.chat_slot_at.timestamp() - time.time())
+    else:
+        chat_wait = pacing.reserve_chat(
+            bot_fingerprint=message.bot_fingerprint, chat_id=message.chat_id, cost=cost
+        )
+    if chat_wait > MAX_INLINE_WAIT_SECONDS or (chat_wait > 0 and not sleep):
+        slot = timezone.now() + dt.timedelta(seconds=chat_wait)
+        _release(message, delay=chat_wait, count_attempt=False, chat_slot_at=slot)
+        return None
+    if chat_wait > 0:
+        # The bot's slot is booked only once the chat's has come, or it would hold back the bot's other chats.
+        time.sleep(chat_wait)
+    wait = pacing.reserve_bot(bot_fingerprint=message.bot_fingerprint, cost=cost)
+    if wait > MAX_INLINE_WAIT_SECONDS:
+        # The bot's queue is long (many workers on one bot): come back rather than hold a worker.
+        _release(message, delay=wait, count_attempt=False)
+        return None
+    return wait
+
+
+def outbox_send(*, message_id: int) -> OutboundMessage | None:
+    """Send one outbox row if it is due and first in its chat; ``None`` if there was nothing to do.
+
+    Retry-after puts the row back for later (not counted as an attempt); a migrated chat is followed;
+    permanent errors fail the row with Telegram's description; transient ones back off and retry up to
+    ``TELEGRAM_OUTBOX_MAX_ATTEMPTS``.
+    """
+    message = _claim(message_id)
+    if message is None:
+        return None
+    try:
+        wait = _pace(message)
+    except RateLimiterUnavailable:
+        logger.warning("rate limiter unavailable; outbox message %s will be retried", message.pk)
+        _release(message, delay=_backoff_seconds(message.attempts), count_attempt=False)
+        return message
+    if wait is None:
+        return message
+    if wait > 0:
+        time.sleep(wait)
+    try:
+        result = client.call(
+            message.bot_token, message.method, chat_id=_api_chat_id(message.chat_id), **message.params
+        )
+    except TelegramError as exc:
+        _record_outcome(message, exc)
+    else:
+        _record_outcome(message, result)
+    return message
+
+
+def _record_outcome(message: OutboundMessage, outcome: Any, *, in_drain: bool = False) -> None:
+    """Store what Telegram answered (a result, or a typed error) and schedule what comes next."""
+    if isinstance(outcome, TelegramRetryAfter):
+        delay = outcome.seconds + random.uniform(0, 0.25)  # noqa: S311 - jitter, not security
+        _release(message, delay=delay, count_attempt=False, error=outcome)
+    elif isinstance(outcome, TelegramChatMigrated):
+        _migrate(message, outcome)
+    elif isinstance(outcome, TelegramError):
+        if outcome.permanent or message.attempts >= settings.TELEGRAM_OUTBOX_MAX_ATTEMPTS:
+            _fail(message, outcome, wake_next=not in_drain)
+        else:
+            _release(message, delay=_backoff_seconds(message.attempts), count_attempt=True, error=outcome)
+    elif _finish(
+        message,
+        wake_next=not in_drain,
+        status=Status.SENT,
+        sent_at=timezone.now(),
+        result=outcome,
+        telegram_message_id=_message_id_of(outcome),
+        error_code="",
+    ):
+        outbox_message_sent.send(sender=OutboundMessage, message=message)
+
+
+def _message_id_of(result: Any) -> int | None:
+    if isinstance(result, list) and result and isinstance(result[0], dict):
+        result = result[0]  # a media group: its first message
+    if isinstance(result, dict) and isinstance(result.get("message_id"), int):
+        return int(result["message_id"])
+    return None
+
+
+def _claim_batch(bot_fingerprint: str, limit: int) -> tuple[int, list[OutboundMessage]]:
+    """Claim up to ``limit`` due rows of a bot, each first in its chat: (rows found, rows claimed here)."""
+    now = timezone.now()
+    due_heads = (
+        OutboundMessage.objects.filter(
+            bot_fingerprint=bot_fingerprint, status=Status.PENDING, next_attempt_at__lte=now
+        )
+        .filter(~Exists(_older_open_rows()))
+        .order_by("pk")
+    )
+    candidates = list(due_heads.values_list("pk", flat=True)[:limit])
+    if not candidates:
+        return 0, []
+    batch = uuid.uuid4().hex
+    # Another drain may claim some of the same rows first: the status condition gives each row to one.
+    due_heads.filter(pk__in=candidates).update(
+        status=Status.SENDING, attempts=F("attempts") + 1, claimed_at=now, claimed_by=batch
+    )
+    claimed = OutboundMessage.objects.filter(claimed_by=batch, status=Status.SENDING).order_by("pk")
+    try:
+        return len(candidates), list(claimed)
+    except DecryptionError:
+        readable = []
+        for pk in claimed.values_list("pk", flat=True):
+            try:
+                readable.append(OutboundMessage.objects.get(pk=pk))
+            except DecryptionError as exc:
+                _fail(OutboundMessage.objects.defer("bot_token").get(pk=pk), TelegramInvalidToken(str(exc)))
+        return len(candidates), readable
+
+
+def outbox_send_batch(*, bot_fingerprint: str, limit: int = 100) -> int:
+    """Claim a batch of a bot's due rows and send them concurrently; returns how many due rows were found
+    (0 means the bot has nothing due). Outcomes are handled as in ``outbox_send``.
+    """
+    paced = settings.TELEGRAM_PACING
+    if paced:  # no more than the bot may send while a worker waits for its slots
+        limit = max(1, min(limit, int(pacing.bot_rate_per_second() * MAX_INLINE_WAIT_SECONDS)))
+    found, messages = _claim_batch(bot_fingerprint, limit)
+    calls: list[client.Call] = []
+    sending: list[OutboundMessage] = []
+    for message in messages:
+        wait = 0.0
+        if paced and pacing.is_paced_method(message.method):
+            try:
+                wait_or_none = _pace(message, sleep=False)
+            except RateLimiterUnavailable:
+                _release(message, delay=_backoff_seconds(message.attempts), count_attempt=False)
+                continue
+            if wait_or_none is None:
+                continue
+            wait = wait_or_none
+        params = {**message.params, "chat_id": _api_chat_id(message.chat_id)}
+        calls.append(client.Call(message.bot_token, message.method, params, delay=wait))
+        sending.append(message)
+    delivered: list[OutboundMessage] = []
+    outcomes = client.call_many(calls) if calls else []
+    # The successes are written in one transaction (one lock and commit on SQLite), the signals after it.
+    with transaction.atomic():
+        for message, outcome in zip(sending, outcomes, strict=True):
+            if isinstance(outcome, TelegramError):
+                continue
+            if _finish(
+                message,
+                wake_next=False,
+                status=Status.SENT,
+                sent_at=timezone.now(),
+                result=outcome,
+                telegram_message_id=_message_id_of(outcome),
+                error_code="",
+            ):
+                delivered.append(message)
+    for message in delivered:
+        outbox_message_sent.send(sender=OutboundMessage, message=message)
+    for message, outcome in zip(sending, outcomes, strict=True):
+        if isinstance(outcome, TelegramError):
+            _record_outcome(message, outcome, in_drain=True)
+    return found
+
+
+def outbox_drain(*, bot_fingerprint: str, time_budget: float = 30.0) -> int:
+    """Send a bot's due rows batch after batch until none is left; returns how many were claimed.
+
+    A drain that runs out of time hands over to a fresh task, so one bot cannot hold a worker for long.
+    """
+    deadline = time.monotonic() + time_budget
+    handled = 0
+    while True:
+        found = outbox_send_batch(bot_fingerprint=bot_fingerprint, limit=DRAIN_BATCH)
+        handled += found
+        if not found:
+            return handled
+        if time.monotonic() > deadline:
+            _wake_drains(bot_fingerprint, 1)
+            return handled
+
+
+# --- Operations -------------------------------------------------------------------------------------------
+
+
+def outbox_retry(*, message_ids: Iterable[int]) -> int:
+    """Send failed rows again (an admin's "retry"); returns how many were queued."""
+    ids = list(
+        OutboundMessage.objects.filter(pk__in=list(message_ids), status=Status.FAILED).values_list(
+            "pk", flat=True
+        )
+    )
+    requeued = OutboundMessage.objects.filter(pk__in=ids, status=Status.FAILED).update(
+        status=Status.PENDING, attempts=0, next_attempt_at=timezone.now(), claimed_at=None, chat_slot_at=None
+    )
+    for pk in ids:
+        transaction.on_commit(functools.partial(_wake, pk))
+    return requeued
+
+
+def outbox_sweep(*, now: dt.datetime | None = None) -> int:
+    """Re-drive rows whose wake-up went missing; returns how many were woken.
+
+    A row stuck in ``sending`` past ``TELEGRAM_OUTBOX_STALE_SECONDS`` lost its worker: it goes back to
+    pending (or fails after the last attempt). Note that Telegram may have received it before the worker
+    died, so this can send it a second time; losing it would be worse. A pending row due longer ago than
+    that and first in its chat lost its wake-up: it is woken again.
+    """
+    now = now or timezone.now()
+    cutoff = now - dt.timedelta(seconds=settings.TELEGRAM_OUTBOX_STALE_SECONDS)
+    woken = 0
+    stuck = (
+        OutboundMessage.objects.filter(status=Status.SENDING, claimed_at__lt=cutoff)
+        .defer("bot_token")
+        .order_by("pk")
+    )
+    for message in stuck[:_SWEEP_BATCH]:
+        same_claim = OutboundMessage.objects.filter(
+            pk=message.pk, status=Status.SENDING, claimed_at=message.claimed_at
+        )
+        description = "the worker sending this message stopped before recording the outcome"
+        if message.attempts >= settings.TELEGRAM_OUTBOX_MAX_ATTEMPTS:
+            if same_claim.update(
+                status=Status.FAILED, last_error=description, error_code="worker_lost", claimed_at=None
+            ):
+                message.status, message.last_error, message.error_code = (
+                    Status.FAILED,
+                    description,
+                    "worker_lost",
+                )
+                outbox_message_failed.send(sender=OutboundMessage, message=message, permanent=False)
+                _wake_next_in_chat(message)
+        elif same_claim.update(
+            status=Status.PENDING,
+            next_attempt_at=now,
+            claimed_at=None,
+            last_error=description,
+            error_code="worker_lost",
+        ):
+            _wake(message.pk)
+            woken += 1
+    overdue = (
+        OutboundMessage.objects.filter(status=Status.PENDING, next_attempt_at__lt=cutoff)
+        .filter(~Exists(_older_open_rows()))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    for pk in overdue[:_SWEEP_BATCH]:
+        _wake(pk)
+        woken += 1
+    from herald.core.ratelimit import purge_idle_buckets
+
+    purge_idle_buckets()
+    return woken

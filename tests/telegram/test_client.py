@@ -1,0 +1,60 @@
+"""The synchronous facade over PTB: one loop thread and one pool per process, bots cached, fork-safe."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+
+import pytest
+
+from herald.telegram import client
+from tests.telegram.sandbox.helpers import SandboxBot
+
+pytestmark = pytest.mark.usefixtures("gateway")
+
+
+def _gateway_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "telegram-gateway"]
+
+
+def test_calls_share_one_loop_thread_and_one_bot_per_token(shop_bot: SandboxBot) -> None:
+    for _ in range(5):
+        client.call(shop_bot.token, "getMe")
+    assert len(_gateway_threads()) == 1
+    assert client.bot_for(shop_bot.token) is client.bot_for(shop_bot.token)
+
+
+def test_calls_from_many_threads_at_once(shop_bot: SandboxBot) -> None:
+    results: list[str] = []
+
+    def work() -> None:
+        results.append(client.call(shop_bot.token, "getMe")["username"])
+
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == [shop_bot.username] * 8
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_forked_child_gets_its_own_working_gateway(shop_bot: SandboxBot) -> None:
+    client.call(shop_bot.token, "getMe")  # the parent's gateway exists before the fork, as in Celery prefork
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: no database, only the gateway
+        try:
+            me = client.call(shop_bot.token, "getMe")
+            payload = {"username": me["username"], "threads": len(_gateway_threads())}
+        except BaseException as exc:
+            payload = {"error": repr(exc)}
+        os.write(write_end, json.dumps(payload).encode())
+        os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end) as reader:
+        answer = json.loads(reader.read())
+    os.waitpid(pid, 0)
+    assert answer == {"username": shop_bot.username, "threads": 1}
+    assert client.call(shop_bot.token, "getMe")["username"] == shop_bot.username  # the parent still works
