@@ -6,7 +6,6 @@ from decimal import Decimal
 
 import pytest
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
 
 from herald.accounts.models import User
 from herald.core.errors import Conflict, InvalidInput
@@ -17,7 +16,8 @@ pytestmark = pytest.mark.django_db
 
 
 def entries_sum(account: Account) -> Decimal:
-    return account.entries.aggregate(total=Sum("amount"))["total"] or Decimal(0)
+    # summed here, not with SUM(): SQLite adds decimals as floats
+    return sum(account.entries.values_list("amount", flat=True), Decimal(0))
 
 
 def test_activation_holds_then_success_posts_and_activates_the_offer(customer: User, offer: Offer) -> None:
