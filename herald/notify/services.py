@@ -15,6 +15,11 @@ from herald.notify.models import Contact, Delivery
 from herald.notify.transports import TransportError, transport_for
 
 
+def contact_get(*, user_id: int) -> Contact:
+    """The user's contact (unsaved and empty when they never gave one)."""
+    return Contact.objects.filter(user_id=user_id).first() or Contact(user_id=user_id)
+
+
 def contact_set(*, user_id: int, phone: str | None = None, telegram_chat_id: int | None = None) -> Contact:
     contact, _ = Contact.objects.get_or_create(user_id=user_id)
     if phone is not None:

@@ -17,6 +17,7 @@ from herald.accounts.models import User
 from herald.accounts.services import user_create
 from herald.core.errors import Forbidden, NotFound
 from herald.core.schemas import ErrorOut
+from herald.notify.services import contact_get, contact_set
 from herald.wallet import selectors, services
 from herald.wallet.cache import offers_cache_read, status_cache_read
 from herald.wallet.models import Offer, Partner, Transaction
@@ -24,6 +25,8 @@ from herald.wallet.partner_auth import PartnerSignatureAuth
 from herald.wallet.schemas import (
     ActivationOut,
     BalanceOut,
+    ContactIn,
+    ContactOut,
     CustomerIn,
     CustomerOut,
     DepositIn,
@@ -40,6 +43,7 @@ from herald.wallet.schemas import (
     RefundIn,
     StatusOut,
     SubscriptionOut,
+    SubscriptionPatchIn,
     TransactionOut,
     TransactionPageOut,
 )
@@ -119,6 +123,41 @@ def account_subscriptions(request: HttpRequest) -> list[SubscriptionOut]:
         )
         for s in selectors.subscriptions_of(user=_customer(request))
     ]
+
+
+@account_router.patch(
+    "/subscriptions/{subscription_id}/", response={200: SubscriptionOut, 404: ErrorOut, **USER_ERRORS}
+)
+def account_subscription_update(
+    request: HttpRequest, subscription_id: int, payload: SubscriptionPatchIn
+) -> SubscriptionOut:
+    """Turn auto-renewal on or off: before expiry the daily job renews from your balance."""
+    if not 0 < subscription_id < 2**62:
+        raise NotFound("You have no such subscription.", code="subscription_not_found")
+    s = services.subscription_auto_renew_set(
+        user=_customer(request), subscription_id=subscription_id, auto_renew=payload.auto_renew
+    )
+    return SubscriptionOut(
+        id=s.pk,
+        offer_id=s.offer_id,
+        offer_name=s.offer.name,
+        activated_at=s.activated_at,
+        expires_at=s.expires_at,
+        auto_renew=s.auto_renew,
+    )
+
+
+@account_router.get("/contact/", response={200: ContactOut, **USER_ERRORS})
+def account_contact(request: HttpRequest) -> ContactOut:
+    """Where expiry notices go besides your email: SMS to this phone, Telegram once you link a chat."""
+    contact = contact_get(user_id=_customer(request).pk)
+    return ContactOut(phone=contact.phone, telegram_linked=contact.telegram_chat_id is not None)
+
+
+@account_router.put("/contact/", response={200: ContactOut, **USER_ERRORS})
+def account_contact_update(request: HttpRequest, payload: ContactIn) -> ContactOut:
+    contact = contact_set(user_id=_customer(request).pk, phone=payload.phone)
+    return ContactOut(phone=contact.phone, telegram_linked=contact.telegram_chat_id is not None)
 
 
 @account_router.get("/transactions/", response={200: TransactionPageOut, **USER_ERRORS})

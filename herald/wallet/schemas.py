@@ -169,3 +169,16 @@ class PartnerCreatedOut(Schema):
     key: str
     secret: str = Field(description="Shown once: keep it to sign requests.")
     callback_url: str
+
+
+class SubscriptionPatchIn(Schema):
+    auto_renew: bool
+
+
+class ContactIn(Schema):
+    phone: Annotated[str, Field(pattern=r"^(\+?[0-9]{6,15})?$", description="E.164-style; empty to remove.")]
+
+
+class ContactOut(Schema):
+    phone: str
+    telegram_linked: bool

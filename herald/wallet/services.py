@@ -249,6 +249,15 @@ def subscription_renew_request(*, user: User, offer_id: int, idempotency_key: st
     return {"transaction_id": str(txn.id), "status": txn.status}
 
 
+def subscription_auto_renew_set(*, user: User, subscription_id: int, auto_renew: bool) -> Subscription:
+    subscription = Subscription.objects.filter(user=user, pk=subscription_id).select_related("offer").first()
+    if subscription is None:
+        raise NotFound("You have no such subscription.", code="subscription_not_found")
+    subscription.auto_renew = auto_renew
+    subscription.save(update_fields=["auto_renew", "updated_at"])
+    return subscription
+
+
 def partner_activation_request(
     *, partner: Partner, user_id: int, offer_id: int, amount: Decimal | None, reference: str
 ) -> Transaction:

@@ -156,3 +156,26 @@ def test_staff_manage_customers_offers_deposits_and_partners(
         "/api/v1/manage/deposits", {"user_id": customer.pk, "amount": "1000"}, content_type="application/json"
     )
     assert refused.status_code == 403
+
+
+def test_customer_turns_auto_renew_on_and_gives_a_phone(
+    bearer_client: BearerClient, customer: User, offer: Offer, personas
+) -> None:
+    txn = services.activation_request(user=customer, offer_id=offer.pk)
+    services.activation_complete(transaction_id=txn.pk)
+    client = bearer_client(customer)
+    (subscription,) = client.get("/api/v1/account/subscriptions/").json()
+    url = f"/api/v1/account/subscriptions/{subscription['id']}/"
+    assert (
+        client.patch(url, {"auto_renew": True}, content_type="application/json").json()["auto_renew"] is True
+    )
+    outsider = bearer_client(personas.outsider)
+    assert outsider.patch(url, {"auto_renew": False}, content_type="application/json").status_code == 404
+
+    assert client.get("/api/v1/account/contact/").json() == {"phone": "", "telegram_linked": False}
+    saved = client.put(
+        "/api/v1/account/contact/", {"phone": "+4915112345678"}, content_type="application/json"
+    )
+    assert saved.json() == {"phone": "+4915112345678", "telegram_linked": False}
+    bad = client.put("/api/v1/account/contact/", {"phone": "call me"}, content_type="application/json")
+    assert bad.status_code == 400
