@@ -93,5 +93,13 @@ def _mount_routers() -> None:
     api.add_router("/bots", bots_router)
     api.add_router("/webhook", webhook_router)
 
+    from herald.wallet import api as wallet_api
+
+    api.add_router("/v1/offers/", wallet_api.offers_router)
+    api.add_router("/v1/account/", wallet_api.account_router)
+    api.add_router("/v1/activation/", wallet_api.activation_router)
+    api.add_router("/v1/partner/", wallet_api.partner_router)
+    api.add_router("/v1/manage/", wallet_api.manage_router)
+
 
 _mount_routers()

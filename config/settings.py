@@ -65,6 +65,8 @@ INSTALLED_APPS = [
     "herald.telegram",
     "herald.telegram.sandbox",
     "herald.bots",
+    "herald.notify",
+    "herald.wallet",
 ]
 
 MIDDLEWARE = [
@@ -184,6 +186,21 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "telegram.outbox_sweep": {"task": "herald.telegram.tasks.outbox_sweep_task", "schedule": 30.0},
     # webhook updates whose processing task was lost are processed anyway
     "bots.updates_sweep": {"task": "bots.updates_sweep", "schedule": 60.0},
+    # wallet: drive transactions left PENDING to an end; daily expiry notices and auto-renewals
+    "wallet.activation_sweep": {
+        "task": "herald.wallet.tasks.activation_sweep_task",
+        "schedule": 60.0,
+        "options": {"expire_seconds": 55},
+    },
+    "notify.deliveries_sweep": {
+        "task": "herald.notify.tasks.deliveries_sweep_task",
+        "schedule": 300.0,
+        "options": {"expire_seconds": 290},
+    },
+    "wallet.subscriptions_expiring": {
+        "task": "herald.wallet.tasks.subscriptions_expiring_task",
+        "schedule": 24 * 3600.0,
+    },
 }
 
 # --- Telegram ---------------------------------------------------------------------------------------
@@ -219,6 +236,42 @@ TELEGRAM_OUTBOX_DRAINERS = env.int("TELEGRAM_OUTBOX_DRAINERS", default=4)
 # The sandbox delivers updates to webhooks itself; in tests that happens inline, in a real run from a
 # background thread of the web process.
 SANDBOX_WEBHOOK_TIMEOUT_SECONDS = env.float("SANDBOX_WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+
+# --- Wallet, activation system and notifications (seed 002) -----------------------------------------
+
+WALLET_CURRENCY = env.str("WALLET_CURRENCY", default="EUR")
+# An activation is tried this many times (transient errors only), waiting base * 2**n (+ jitter, capped).
+WALLET_ACTIVATION_MAX_ATTEMPTS = env.int("WALLET_ACTIVATION_MAX_ATTEMPTS", default=5)
+WALLET_ACTIVATION_BACKOFF_SECONDS = env.float("WALLET_ACTIVATION_BACKOFF_SECONDS", default=2.0)
+WALLET_ACTIVATION_BACKOFF_MAX_SECONDS = env.float("WALLET_ACTIVATION_BACKOFF_MAX_SECONDS", default=300.0)
+# The sweeper re-drives a transaction left PENDING (lost task, crash) this long after its last change.
+WALLET_ACTIVATION_STALE_SECONDS = env.int("WALLET_ACTIVATION_STALE_SECONDS", default=600)
+WALLET_OFFERS_CACHE_SECONDS = env.int("WALLET_OFFERS_CACHE_SECONDS", default=300)
+WALLET_STATUS_CACHE_SECONDS = env.int("WALLET_STATUS_CACHE_SECONDS", default=24 * 3600)
+WALLET_EXPIRY_NOTICE_DAYS = env.int("WALLET_EXPIRY_NOTICE_DAYS", default=3)
+WALLET_PARTNER_SIGNATURE_TOLERANCE_SECONDS = env.int(
+    "WALLET_PARTNER_SIGNATURE_TOLERANCE_SECONDS", default=300
+)
+WALLET_PARTNER_CALLBACK_MAX_ATTEMPTS = env.int("WALLET_PARTNER_CALLBACK_MAX_ATTEMPTS", default=6)
+WALLET_PARTNER_CALLBACK_TIMEOUT_SECONDS = env.float("WALLET_PARTNER_CALLBACK_TIMEOUT_SECONDS", default=10.0)
+
+# The external activation system; the sandbox twin at /sandbox/activation/ when the sandbox is on.
+ACTIVATION_API_BASE = env.str(
+    "ACTIVATION_API_BASE",
+    default=f"{HERALD_PUBLIC_URL}/sandbox/activation" if HERALD_SANDBOX else "",
+).rstrip("/")
+ACTIVATION_API_TOKEN = env.str("ACTIVATION_API_TOKEN", default="")
+ACTIVATION_TIMEOUT_SECONDS = env.float("ACTIVATION_TIMEOUT_SECONDS", default=10.0)
+# The sandbox twin's behaviour (changeable at run time through POST /sandbox/activation/control).
+ACTIVATION_SANDBOX_SUCCESS_RATE = env.float("ACTIVATION_SANDBOX_SUCCESS_RATE", default=1.0)
+ACTIVATION_SANDBOX_LATENCY_MS = env.int("ACTIVATION_SANDBOX_LATENCY_MS", default=0)
+ACTIVATION_SANDBOX_FAILURE_KIND = env.str("ACTIVATION_SANDBOX_FAILURE_KIND", default="reject")
+
+# Outbound notices: SMS goes through this transport ("sandbox" keeps messages in a table);
+# Telegram notices go out through this bot when a user has linked a chat.
+NOTIFY_SMS_BACKEND = env.str("NOTIFY_SMS_BACKEND", default="sandbox")
+NOTIFY_TELEGRAM_BOT_TOKEN = env.str("NOTIFY_TELEGRAM_BOT_TOKEN", default="")
+NOTIFY_MAX_ATTEMPTS = env.int("NOTIFY_MAX_ATTEMPTS", default=5)
 
 # --- Auth -------------------------------------------------------------------------------------------
 

@@ -15,6 +15,8 @@ urlpatterns = [
 ]
 
 if settings.HERALD_SANDBOX:
+    # the external activation system's twin (wallet); before the Bot API sandbox's own patterns
+    urlpatterns.append(path("sandbox/activation/", include("herald.integrations.activation.urls")))
     urlpatterns.append(path("sandbox/", include("herald.telegram.sandbox.urls")))
 
 handler400 = core_views.handler400
