@@ -6,8 +6,8 @@ what it answers: ``ok`` (a plausible post in the requested language, composed fr
 ``latin`` (transliterated Armenian), ``too_long`` (over 4096 characters), ``fenced`` (a good post wrapped in
 a code fence and quotes), ``empty``, ``error_500``, ``rate_limit`` (429), ``timeout`` (answers after
 ``delay_seconds``), ``unauthorized`` (401). With ``times`` the mode holds for that many requests, then it
-is back to ``ok``. ``GET`` shows the state and the number of requests; ``DELETE`` resets. The state lives
-in the cache, so every web process of one host answers alike.
+is back to ``ok``. ``GET`` shows the state, the number of requests and the last user message; ``DELETE``
+resets. The state lives in the cache, so every web process of one host answers alike.
 """
 
 from __future__ import annotations
@@ -38,7 +38,14 @@ _LATIN_POST = (
 
 
 def _default_state() -> dict[str, Any]:
-    return {"mode": "ok", "times": None, "delay_seconds": 2.0, "retry_after_ms": 10, "requests": 0}
+    return {
+        "mode": "ok",
+        "times": None,
+        "delay_seconds": 2.0,
+        "retry_after_ms": 10,
+        "requests": 0,
+        "last_user_message": "",
+    }
 
 
 def sandbox_state() -> dict[str, Any]:
@@ -101,11 +108,14 @@ def control(request: HttpRequest) -> JsonResponse:
     return JsonResponse(sandbox_state())
 
 
-def _mode_for_this_request() -> tuple[str, dict[str, Any]]:
+def _mode_for_this_request(messages: list[dict[str, Any]]) -> tuple[str, dict[str, Any]]:
     """The mode answering this request, counting it and spending one of the mode's ``times``."""
     state = sandbox_state()
     mode = state["mode"]
     state["requests"] += 1
+    # what the model was last told, so tests can see the feedback sent with a regeneration
+    user_messages = [m.get("content") for m in messages if m.get("role") == "user"]
+    state["last_user_message"] = str(user_messages[-1])[:4000] if user_messages else ""
     if state["times"] is not None:
         state["times"] -= 1
         if state["times"] <= 0:
@@ -191,7 +201,7 @@ def chat_completions(request: HttpRequest) -> JsonResponse:
         return _bad_request("you must provide a model parameter")
     model = body["model"]
 
-    mode, state = _mode_for_this_request()
+    mode, state = _mode_for_this_request(messages)
     if mode == "unauthorized":
         return _openai_error(
             401, "Incorrect API key provided.", kind="invalid_request_error", code="invalid_api_key"
