@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from herald.ai.checks import Language, telegram_length
+from herald.ai.checks import MIN_SCRIPT_SHARE, Language, script_share, telegram_length
 from herald.ai.prompts import PostFormat
 
 
@@ -45,7 +45,7 @@ _TEMPLATES: dict[tuple[str, str], _Template] = {
     ("promo", "hy"): _Template(
         "⚡ Ակցիա՝ {title}",
         "Հատուկ առաջարկ մեր ալիքի բաժանորդների համար։",
-        ("⏳ Առաջարկը սահմանափակ է՝ մի՛ բաց թողեք։",),
+        ("{items}", "⏳ Առաջարկը սահմանափակ է՝ մի՛ բաց թողեք։"),
         "📩 Մանրամասների համար գրեք մեզ։",
     ),
     ("selling", "ru"): _Template(
@@ -73,7 +73,7 @@ _TEMPLATES: dict[tuple[str, str], _Template] = {
     ("promo", "ru"): _Template(
         "⚡ Акция: {title}",
         "Специальное предложение для подписчиков канала.",
-        ("⏳ Предложение ограничено, не упустите!",),
+        ("{items}", "⏳ Предложение ограничено, не упустите!"),
         "📩 Подробности в личных сообщениях.",
     ),
     ("selling", "en"): _Template(
@@ -97,12 +97,26 @@ _TEMPLATES: dict[tuple[str, str], _Template] = {
     ("promo", "en"): _Template(
         "⚡ Special offer: {title}",
         "A special deal for our channel's subscribers.",
-        ("⏳ The offer is limited, don't miss it!",),
+        ("{items}", "⏳ The offer is limited, don't miss it!"),
         "📩 Message us for the details.",
     ),
 }
 
-_BULLETS = {"collection": "▫️", "info": "🔹"}
+_FORMAT_TAGS = {
+    ("selling", "hy"): "#նորույթ",
+    ("collection", "hy"): "#ընտրանի",
+    ("info", "hy"): "#խորհուրդ",
+    ("promo", "hy"): "#ակցիա",
+    ("selling", "ru"): "#новинка",
+    ("collection", "ru"): "#подборка",
+    ("info", "ru"): "#советы",
+    ("promo", "ru"): "#акция",
+    ("selling", "en"): "#new",
+    ("collection", "en"): "#picks",
+    ("info", "en"): "#tips",
+    ("promo", "en"): "#sale",
+}
+_BULLETS = {"collection": "▫️", "info": "🔹", "promo": "🎁"}
 _MAX_HASHTAGS = 4
 
 
@@ -141,8 +155,12 @@ def post_write_from_template(
     item_lines = "\n".join(f"{bullet} {_capitalized(item)}" for item in items)
     body_lines = [line.replace("{items}", item_lines) for line in template.lines]
     if post_format == "selling" and items:
-        body_lines = [f"✅ {_capitalized(item)}" for item in items] + list(template.lines[:1])
-    hashtags = " ".join(dict.fromkeys(tag for tag in map(_hashtag, words) if len(tag) > 1))
+        body_lines = [f"✅ {_capitalized(item)}" for item in items] + list(template.lines)
+    # the format's own tag first; keywords become tags only when written in the post's script, so brand
+    # names (already in the text) do not tip a short Armenian post into mostly Latin
+    native = [word for word in words if script_share(word, language=language) >= MIN_SCRIPT_SHARE]
+    tags = [_FORMAT_TAGS[(post_format, language)], *map(_hashtag, native)]
+    hashtags = " ".join(dict.fromkeys(tag for tag in tags if len(tag) > 1))
     hashtags = " ".join(hashtags.split()[:_MAX_HASHTAGS])
 
     def assemble(details_text: str) -> str:
