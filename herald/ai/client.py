@@ -7,12 +7,14 @@ only ``AI_BASE_URL``, ``AI_API_KEY`` and ``AI_MODEL`` differ.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Literal, TypedDict
 
 import openai
 from django.conf import settings
 
+from herald.ai.metrics import AI_CALL_DURATION, AI_CALLS
 from herald.core.errors import HeraldError
 
 Role = Literal["system", "user", "assistant"]
@@ -121,6 +123,18 @@ class ChatClient:
         self._sdk = openai.OpenAI(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=0)
 
     def complete(self, *, messages: list[ChatMessage], temperature: float, max_tokens: int) -> Completion:
+        started = time.perf_counter()
+        try:
+            completion = self._complete(messages=messages, temperature=temperature, max_tokens=max_tokens)
+        except AIError as exc:
+            AI_CALLS.labels(outcome=exc.kind).inc()
+            raise
+        finally:
+            AI_CALL_DURATION.observe(time.perf_counter() - started)
+        AI_CALLS.labels(outcome="ok").inc()
+        return completion
+
+    def _complete(self, *, messages: list[ChatMessage], temperature: float, max_tokens: int) -> Completion:
         try:
             response = self._sdk.chat.completions.create(
                 model=self.model,
@@ -128,9 +142,7 @@ class ChatClient:
                 temperature=temperature,
                 max_tokens=max_tokens,
             )
-        except openai.OpenAIError as exc:
-            raise map_openai_error(exc) from exc
-        except OSError as exc:
+        except (openai.OpenAIError, OSError) as exc:
             raise map_openai_error(exc) from exc
         if not response.choices:
             raise AIUnavailable("the answer had no choices", kind="server_error")

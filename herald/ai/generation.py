@@ -14,6 +14,7 @@ from django.conf import settings
 
 from herald.ai.checks import Language, model_text_clean, post_limit, post_problems
 from herald.ai.client import AIError, AIRejected, ChatClient, ChatMessage, chat_client_from_settings
+from herald.ai.metrics import AI_POSTS
 from herald.ai.prompts import FORMAT_LABELS, PostFormat, post_messages, retry_messages
 from herald.ai.templates import post_write_from_template
 from herald.core.errors import HeraldError, InvalidInput
@@ -131,11 +132,40 @@ def post_generate(
         text = post_write_from_template(
             post_format=format, keywords=keywords, details=details, language=language, limit=limit
         )
+        AI_POSTS.labels(source="template", outcome="written").inc()
         return GeneratedPost(text=text, source="template", attempts=0, warnings=(TEMPLATE_WARNING,))
 
-    round_ = _Round(client or chat_client_from_settings(), sleep)
+    try:
+        post = _post_generate_with_ai(
+            client or chat_client_from_settings(),
+            sleep,
+            post_format=format,
+            keywords=keywords,
+            details=details,
+            language=language,
+            media_kind=media_kind,
+        )
+    except GenerationFailed:
+        AI_POSTS.labels(source="ai", outcome="failed").inc()
+        raise
+    AI_POSTS.labels(source="ai", outcome="retried" if post.warnings else "written").inc()
+    return post
+
+
+def _post_generate_with_ai(
+    client: ChatClient,
+    sleep: Callable[[float], None],
+    *,
+    post_format: PostFormat,
+    keywords: str,
+    details: str,
+    language: Language,
+    media_kind: MediaKind,
+) -> GeneratedPost:
+    limit = post_limit(media_kind)
+    round_ = _Round(client, sleep)
     messages = post_messages(
-        post_format=format,
+        post_format=post_format,
         keywords=keywords,
         details=details,
         language=language,

@@ -4,10 +4,11 @@ Herald at ``/sandbox/ai/``, answering in OpenAI's exact JSON shape so the real `
 ``POST /sandbox/ai/control`` ``{"mode": ..., "times": n, "delay_seconds": s, "retry_after_ms": ms}`` switches
 what it answers: ``ok`` (a plausible post in the requested language, composed from the prompt's keywords),
 ``latin`` (transliterated Armenian), ``too_long`` (over 4096 characters), ``fenced`` (a good post wrapped in
-a code fence and quotes), ``empty``, ``error_500``, ``rate_limit`` (429), ``timeout`` (answers after
-``delay_seconds``), ``unauthorized`` (401). With ``times`` the mode holds for that many requests, then it
-is back to ``ok``. ``GET`` shows the state, the number of requests and the last user message; ``DELETE``
-resets. The state lives in the cache, so every web process of one host answers alike.
+a code fence and quotes), ``truncated`` (half a post, cut off at max_tokens), ``empty``, ``error_500``,
+``rate_limit`` (429), ``timeout`` (answers after ``delay_seconds``), ``unauthorized`` (401). With ``times``
+the mode holds for that many requests, then it is back to ``ok``. ``GET`` shows the state, the number of
+requests and the last user message; ``DELETE`` resets. The state lives in the cache, so every web process
+of one host answers alike.
 """
 
 from __future__ import annotations
@@ -27,7 +28,18 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from herald.ai.checks import post_limit
 from herald.ai.templates import post_write_from_template
 
-MODES = ("ok", "latin", "too_long", "fenced", "empty", "error_500", "rate_limit", "timeout", "unauthorized")
+MODES = (
+    "ok",
+    "latin",
+    "too_long",
+    "truncated",
+    "fenced",
+    "empty",
+    "error_500",
+    "rate_limit",
+    "timeout",
+    "unauthorized",
+)
 _STATE_KEY = "sandbox:ai:state"
 _STATE_SECONDS = 24 * 3600
 _FORMATS = ("selling", "collection", "info", "promo")
@@ -225,6 +237,8 @@ def chat_completions(request: HttpRequest) -> JsonResponse:
         return _completion(model=model, content=(post + "\n\n") * (4200 // max(len(post), 1) + 2))
     if mode == "fenced":
         return _completion(model=model, content=f'```\n"{post}"\n```')
+    if mode == "truncated":
+        return _completion(model=model, content=post[: len(post) // 2], finish_reason="length")
     if mode == "empty":
         return _completion(model=model, content="")
     return _completion(model=model, content=post)

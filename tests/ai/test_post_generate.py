@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from prometheus_client import REGISTRY
 
 from herald.ai import GenerationFailed, post_generate, script_share, telegram_length
 from tests.ai.conftest import AISandbox
@@ -80,6 +81,32 @@ def test_an_empty_answer_is_regenerated(ai_sandbox: AISandbox) -> None:
     ai_sandbox.control(mode="empty", times=1)
     post = generate(ai_sandbox)
     assert post.attempts == 2 and "empty" in post.warnings[0]
+
+
+def test_a_post_cut_off_at_the_token_limit_is_regenerated(ai_sandbox: AISandbox) -> None:
+    ai_sandbox.control(mode="truncated", times=1)
+    post = generate(ai_sandbox)
+    assert post.attempts == 2 and "cut off" in post.warnings[0]
+    assert post.text.endswith("#նորույթ #Կաշվեպայուսակ #սև #բնականկաշի")  # the whole post, to its last line
+
+
+def test_the_writer_is_measured(ai_sandbox: AISandbox) -> None:
+    def sample(name: str, **labels: str) -> float:
+        return REGISTRY.get_sample_value(name, labels) or 0.0
+
+    before = (
+        sample("herald_ai_calls_total", outcome="server_error"),
+        sample("herald_ai_calls_total", outcome="ok"),
+    )
+    retried = sample("herald_ai_posts_total", source="ai", outcome="retried")
+    ai_sandbox.control(mode="error_500", times=1)
+    generate(ai_sandbox)
+    after = (
+        sample("herald_ai_calls_total", outcome="server_error"),
+        sample("herald_ai_calls_total", outcome="ok"),
+    )
+    assert (after[0] - before[0], after[1] - before[1]) == (1, 1)
+    assert sample("herald_ai_posts_total", source="ai", outcome="retried") == retried + 1
 
 
 def test_server_errors_are_retried_with_growing_backoff_then_succeed(ai_sandbox: AISandbox) -> None:
