@@ -30,6 +30,12 @@ MAX_KEYWORDS_LENGTH = 500
 MAX_DETAILS_LENGTH = 2000
 TEMPLATE_WARNING = "No AI service is configured: this text was written from a built-in template."
 _BACKOFF_CAP_SECONDS = 30.0
+_FAILURE_WORDS = {
+    "timeout": "a timeout",
+    "connection": "a connection failure",
+    "rate_limited": "a rate limit",
+    "server_error": "a server error",
+}
 
 
 @dataclass(frozen=True)
@@ -80,7 +86,7 @@ def backoff_delay(*, attempt: int, base: float, retry_after: float | None = None
     return random.uniform(ceiling / 2, ceiling)  # noqa: S311  # jitter, not a secret
 
 
-class _Round:
+class _RetryingChat:
     """One question to the AI service, asked up to ``AI_MAX_ATTEMPTS`` times while failures are transient."""
 
     def __init__(self, client: ChatClient, sleep: Callable[[float], None]) -> None:
@@ -104,7 +110,7 @@ class _Round:
                 delay = backoff_delay(
                     attempt=attempt, base=settings.AI_BACKOFF_SECONDS, retry_after=exc.retry_after
                 )
-                self.warnings.append(f"retried after {exc.kind.replace('_', ' ')}")
+                self.warnings.append(f"retried after {_FAILURE_WORDS.get(exc.kind, exc.kind)}")
                 logger.info("AI call failed (%s), retrying in %.2fs", exc.kind, delay)
                 self.sleep(delay)
             else:
@@ -163,7 +169,7 @@ def _post_generate_with_ai(
     media_kind: MediaKind,
 ) -> GeneratedPost:
     limit = post_limit(media_kind)
-    round_ = _Round(client, sleep)
+    chat = _RetryingChat(client, sleep)
     messages = post_messages(
         post_format=post_format,
         keywords=keywords,
@@ -176,21 +182,19 @@ def _post_generate_with_ai(
     max_tokens = min(limit, 2048)
     problems: list[str] = []
     for _round in range(1 + max(0, settings.AI_MAX_REGENERATIONS)):
-        raw, finish_reason = round_.ask(messages, max_tokens=max_tokens)
+        raw, finish_reason = chat.ask(messages, max_tokens=max_tokens)
         text = model_text_clean(raw)
         problems = post_problems(text, language=language, limit=limit)
         if finish_reason == "length":
             problems.append("the text was cut off before its end")
         if not problems:
-            return GeneratedPost(
-                text=text, source="ai", attempts=round_.calls, warnings=tuple(round_.warnings)
-            )
-        round_.warnings.append(f"regenerated: {'; '.join(problems)}")
+            return GeneratedPost(text=text, source="ai", attempts=chat.calls, warnings=tuple(chat.warnings))
+        chat.warnings.append(f"regenerated: {'; '.join(problems)}")
         logger.info("AI post unusable (%s), regenerating", "; ".join(problems))
         messages = [
             *messages,
             *retry_messages(rejected_text=text or raw, problems=problems, language=language, limit=limit),
         ]
     raise GenerationFailed(
-        f"every version was unusable ({'; '.join(problems)})", attempts=round_.calls, permanent=False
+        f"every version was unusable ({'; '.join(problems)})", attempts=chat.calls, permanent=False
     )

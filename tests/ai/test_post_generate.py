@@ -115,21 +115,21 @@ def test_server_errors_are_retried_with_growing_backoff_then_succeed(ai_sandbox:
     assert post.source == "ai" and post.attempts == 3
     first, second = ai_sandbox.sleeps
     assert 0.01 <= first <= 0.02 and 0.02 <= second <= 0.04  # base 0.02 * 2**n, jittered to half..all
-    assert post.warnings == ("retried after server error", "retried after server error")
+    assert post.warnings == ("retried after a server error", "retried after a server error")
 
 
 def test_rate_limit_waits_as_long_as_the_service_asks(ai_sandbox: AISandbox) -> None:
     ai_sandbox.control(mode="rate_limit", times=1, retry_after_ms=50)
     post = generate(ai_sandbox)
     assert post.attempts == 2 and ai_sandbox.sleeps == [0.05]
-    assert post.warnings == ("retried after rate limited",)
+    assert post.warnings == ("retried after a rate limit",)
 
 
 def test_a_timeout_is_retried(ai_sandbox: AISandbox, settings: Any) -> None:
     settings.AI_TIMEOUT_SECONDS = 0.3
     ai_sandbox.control(mode="timeout", times=1, delay_seconds=0.8)
     post = generate(ai_sandbox)
-    assert post.attempts == 2 and post.warnings == ("retried after timeout",)
+    assert post.attempts == 2 and post.warnings == ("retried after a timeout",)
 
 
 def test_a_rejected_key_fails_at_once_for_manual_mode(ai_sandbox: AISandbox) -> None:
