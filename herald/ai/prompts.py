@@ -61,6 +61,8 @@ _FORMAT_BRIEFS: dict[str, str] = {
 
 def _system_prompt(*, post_format: PostFormat, language: Language, limit: int) -> str:
     target = "350 to 800" if limit <= 1024 else "500 to 1200"
+    # Telegram counts UTF-16 units (an emoji is two) and models count loosely: ask for a tenth less
+    headroom = limit - limit // 10
     return "\n\n".join(
         [
             "You are the copywriter of a Telegram channel of an online shop. You write one channel post at "
@@ -73,8 +75,8 @@ def _system_prompt(*, post_format: PostFormat, language: Language, limit: int) -
             "no Markdown (no ** or #headings), no HTML, no code blocks, no quotes around the post. Never "
             "invent prices, discounts, dates, addresses, phone numbers or links that are not in the "
             "editor's notes; if a price is not given, do not mention one. Put 2-4 relevant hashtags in the "
-            f"post's language on the last line. The whole post must be under {limit} characters, emoji and "
-            f"hashtags included; aim for {target}.",
+            f"post's language on the last line. The whole post must be under {headroom} characters, emoji "
+            f"and hashtags included; aim for {target}.",
         ]
     )
 
