@@ -273,6 +273,20 @@ NOTIFY_SMS_BACKEND = env.str("NOTIFY_SMS_BACKEND", default="sandbox")
 NOTIFY_TELEGRAM_BOT_TOKEN = env.str("NOTIFY_TELEGRAM_BOT_TOKEN", default="")
 NOTIFY_MAX_ATTEMPTS = env.int("NOTIFY_MAX_ATTEMPTS", default=5)
 
+# --- AI text generation (herald/ai) ----------------------------------------------------------------
+
+# Any OpenAI-compatible API (OpenAI, Groq, Ollama, vLLM). No key: posts are written offline from
+# built-in templates. The sandbox twin answers at <HERALD_PUBLIC_URL>/sandbox/ai/v1 (any key works).
+AI_API_KEY = env.str("AI_API_KEY", default="")
+AI_BASE_URL = env.str("AI_BASE_URL", default="https://api.openai.com/v1").rstrip("/")
+AI_MODEL = env.str("AI_MODEL", default="gpt-4o-mini")
+AI_TIMEOUT_SECONDS = env.float("AI_TIMEOUT_SECONDS", default=30.0)
+# Calls per generation round on transient errors (timeouts, 429, 5xx), waiting base * 2**n with jitter.
+AI_MAX_ATTEMPTS = env.int("AI_MAX_ATTEMPTS", default=3)
+AI_BACKOFF_SECONDS = env.float("AI_BACKOFF_SECONDS", default=1.0)
+# Extra rounds when the model's text is unusable (wrong script, too long, empty).
+AI_MAX_REGENERATIONS = env.int("AI_MAX_REGENERATIONS", default=2)
+
 # --- Auth -------------------------------------------------------------------------------------------
 
 JWT_SIGNING_KEY = env.str("HERALD_JWT_SIGNING_KEY", default=SECRET_KEY)

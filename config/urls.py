@@ -17,6 +17,8 @@ urlpatterns = [
 if settings.HERALD_SANDBOX:
     # the external activation system's twin (wallet); before the Bot API sandbox's own patterns
     urlpatterns.append(path("sandbox/activation/", include("herald.integrations.activation.urls")))
+    # the AI service's twin: an OpenAI-compatible API for the studio's post writer
+    urlpatterns.append(path("sandbox/ai/", include("herald.ai.urls")))
     urlpatterns.append(path("sandbox/", include("herald.telegram.sandbox.urls")))
 
 handler400 = core_views.handler400
