@@ -150,7 +150,7 @@ def run_once(*, limits: bool, messages: int, workers: int, concurrency: int) -> 
         _setup_django(herald)
         bots, users = _world(herald, limits=limits)
         _enqueue(bots, users, messages)
-        _wait_done(messages, timeout=max(120.0, messages / (BOTS * 10)))
+        _wait_done(messages, timeout=max(180.0, messages / 15))
         return _measure(bots, messages)
 
 
