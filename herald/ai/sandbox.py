@@ -27,6 +27,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from herald.ai.checks import post_limit
 from herald.ai.templates import post_write_from_template
+from herald.core.payloads import json_object
 
 MODES = (
     "ok",
@@ -86,11 +87,9 @@ def control(request: HttpRequest) -> JsonResponse:
         return JsonResponse(sandbox_state())
     if request.method == "POST":
         try:
-            body = json.loads(request.body or b"{}")
-        except ValueError:
-            return _bad_request("The body must be JSON.")
-        if not isinstance(body, dict):
-            return _bad_request("The body must be a JSON object.")
+            body = json_object(request.body)
+        except ValueError as exc:
+            return _bad_request(str(exc))
         state = sandbox_state()
         if "mode" in body:
             if body["mode"] not in MODES:

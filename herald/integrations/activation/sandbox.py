@@ -21,6 +21,8 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from herald.core.payloads import json_object
+
 FAILURE_KINDS = ("reject", "error", "timeout", "lost")
 _CONTROL_KEY = "sandbox:activation:control"
 _STATE_SECONDS = 7 * 24 * 3600
@@ -54,11 +56,9 @@ def control(request: HttpRequest) -> JsonResponse:
         return JsonResponse(sandbox_control())
     if request.method == "POST":
         try:
-            body = json.loads(request.body or b"{}")
-        except ValueError:
-            return _bad_request("The body must be JSON.")
-        if not isinstance(body, dict):
-            return _bad_request("The body must be a JSON object.")
+            body = json_object(request.body)
+        except ValueError as exc:
+            return _bad_request(str(exc))
         changes: dict[str, Any] = dict(cache.get(_CONTROL_KEY) or {})
         if "success_rate" in body:
             rate = body["success_rate"]
