@@ -115,6 +115,18 @@ def running_herald(
                 "--without-heartbeat",
                 name=f"worker{n}",
             )
+        # beat runs the sweepers, as under make run: a wake-up the broker lost is re-driven
+        herald.start(
+            str(VENV_BIN / "celery"),
+            "-A",
+            "config",
+            "beat",
+            "--loglevel",
+            "WARNING",
+            "--schedule",
+            str(data_dir / "beat-schedule"),
+            name="beat",
+        )
         try:
             _wait_healthy(base_url)
             yield herald
