@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -75,6 +76,27 @@ def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
     return api.create_response(
         request, {"code": "not_found", "message": str(exc) or "No such object."}, status=404
     )
+
+
+DATABASE_RETRY_AFTER_SECONDS = 5
+
+
+@api.exception_handler(OperationalError)
+@api.exception_handler(InterfaceError)
+def on_database_unavailable(request: HttpRequest, exc: Exception) -> HttpResponse:
+    """The database is down or locked for too long: a retryable 503, not a 500 (nothing was half-written,
+    since every write is one transaction that the error rolled back)."""
+    response = api.create_response(
+        request,
+        {
+            "code": "service_unavailable",
+            "message": "The database is unavailable; retry shortly.",
+            "retry_after": DATABASE_RETRY_AFTER_SECONDS,
+        },
+        status=503,
+    )
+    response["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
+    return response
 
 
 @api.exception_handler(HttpError)
