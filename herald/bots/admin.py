@@ -16,6 +16,7 @@ from unfold.decorators import action, display
 from herald.bots import selectors, services
 from herald.bots.flows import FlowValidationError, parse_flow
 from herald.bots.models import BotFlow, BotMessage, BotUser, Broadcast, FlowAnswer, FlowRun, TelegramBot
+from herald.core.admin import ReadOnlyModelAdmin
 from herald.core.errors import HeraldError
 
 
@@ -191,16 +192,8 @@ class BotUserAdmin(ModelAdmin):
     readonly_fields = ["bot", "chat_id", "first_interaction", "last_interaction"]
 
 
-class _ReadOnly(ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
 @admin.register(BotMessage)
-class BotMessageAdmin(_ReadOnly):
+class BotMessageAdmin(ReadOnlyModelAdmin):
     list_display = ["created_at", "bot", "user", "direction", "message_type", "short_text"]
     list_filter = ["direction", "message_type", "bot"]
     search_fields = ["text"]
@@ -211,13 +204,13 @@ class BotMessageAdmin(_ReadOnly):
 
 
 @admin.register(FlowRun)
-class FlowRunAdmin(_ReadOnly):
+class FlowRunAdmin(ReadOnlyModelAdmin):
     list_display = ["started_at", "flow", "user", "completed", "finished_at"]
     list_filter = ["completed", "flow"]
 
 
 @admin.register(FlowAnswer)
-class FlowAnswerAdmin(_ReadOnly):
+class FlowAnswerAdmin(ReadOnlyModelAdmin):
     list_display = ["created_at", "flow", "user", "key", "answer"]
     list_filter = ["flow"]
 
@@ -227,7 +220,7 @@ class FlowAnswerAdmin(_ReadOnly):
 
 
 @admin.register(Broadcast)
-class BroadcastAdmin(_ReadOnly):
+class BroadcastAdmin(ReadOnlyModelAdmin):
     list_display = ["created_at", "bot", "recipients", "progress", "short_text"]
 
     @display(description="Pending / sent / failed")

@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 from unfold.admin import ModelAdmin
 
+from herald.core.admin import ReadOnlyModelAdmin
 from herald.notify.models import Contact, Delivery, SandboxSms
 
 
@@ -16,16 +17,10 @@ class ContactAdmin(ModelAdmin):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(ModelAdmin):
+class DeliveryAdmin(ReadOnlyModelAdmin):
     list_display = ("created_at", "user", "channel", "recipient", "subject", "status", "attempts")
     list_filter = ("channel", "status")
     search_fields = ("recipient", "dedupe_key")
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
 
 @admin.register(SandboxSms)

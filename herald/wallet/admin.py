@@ -11,6 +11,7 @@ from django.forms import ModelForm
 from django.http import HttpRequest
 from unfold.admin import ModelAdmin, TabularInline
 
+from herald.core.admin import ReadOnlyModelAdmin
 from herald.wallet import services
 from herald.wallet.cache import offers_cache_clear
 from herald.wallet.models import (
@@ -25,19 +26,6 @@ from herald.wallet.models import (
     Subscription,
     Transaction,
 )
-
-
-class ReadOnlyAdmin(ModelAdmin):
-    """Money records are written by services only; the admin shows them."""
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class ReadOnlyInline(TabularInline):
@@ -63,13 +51,13 @@ class OfferAdmin(ModelAdmin):
 
 
 @admin.register(Account)
-class AccountAdmin(ReadOnlyAdmin):
+class AccountAdmin(ReadOnlyModelAdmin):
     list_display = ("user", "balance", "held", "currency", "updated_at")
     search_fields = ("user__username", "user__email")
 
 
 @admin.register(LedgerEntry)
-class LedgerEntryAdmin(ReadOnlyAdmin):
+class LedgerEntryAdmin(ReadOnlyModelAdmin):
     list_display = ("created_at", "account", "kind", "amount", "balance_after", "transaction")
     list_filter = ("kind",)
     search_fields = ("account__user__username",)
@@ -88,7 +76,7 @@ class PartnerCallbackInline(ReadOnlyInline):
 
 
 @admin.register(Transaction)
-class TransactionAdmin(ReadOnlyAdmin):
+class TransactionAdmin(ReadOnlyModelAdmin):
     list_display = ("created_at", "kind", "status", "amount", "currency", "account", "reference", "attempts")
     list_filter = ("status", "kind")
     search_fields = ("id", "reference", "external_reference", "account__user__username")
@@ -140,13 +128,13 @@ class PartnerCallbackAttemptInline(ReadOnlyInline):
 
 
 @admin.register(PartnerCallback)
-class PartnerCallbackAdmin(ReadOnlyAdmin):
+class PartnerCallbackAdmin(ReadOnlyModelAdmin):
     list_display = ("created_at", "partner", "transaction", "status", "state", "attempts")
     list_filter = ("state", "status")
     inlines = [PartnerCallbackAttemptInline]
 
 
 @admin.register(ExpiryNotice)
-class ExpiryNoticeAdmin(ReadOnlyAdmin):
+class ExpiryNoticeAdmin(ReadOnlyModelAdmin):
     list_display = ("created_at", "subscription", "expires_at", "action", "detail")
     list_filter = ("action",)

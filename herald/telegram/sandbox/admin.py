@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
-from unfold.admin import ModelAdmin
 
+from herald.core.admin import ReadOnlyModelAdmin
 from herald.telegram.sandbox.models import (
     Bot,
     BotChat,
@@ -21,46 +18,33 @@ from herald.telegram.sandbox.models import (
 )
 
 
-class ReadOnlyAdmin(ModelAdmin):
-    """The sandbox changes through its Bot API and control API only; the admin is for looking."""
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
 @admin.register(Bot)
-class BotAdmin(ReadOnlyAdmin):
+class BotAdmin(ReadOnlyModelAdmin):
     list_display = ("username", "id", "first_name", "webhook_url", "last_error_date", "created_at")
     search_fields = ("username", "first_name")
 
 
 @admin.register(User)
-class UserAdmin(ReadOnlyAdmin):
+class UserAdmin(ReadOnlyModelAdmin):
     list_display = ("id", "first_name", "username", "language_code", "created_at")
     search_fields = ("first_name", "username")
 
 
 @admin.register(Chat)
-class ChatAdmin(ReadOnlyAdmin):
+class ChatAdmin(ReadOnlyModelAdmin):
     list_display = ("id", "type", "title", "username", "last_message_id")
     list_filter = ("type",)
     search_fields = ("title", "username")
 
 
 @admin.register(BotChat)
-class BotChatAdmin(ReadOnlyAdmin):
+class BotChatAdmin(ReadOnlyModelAdmin):
     list_display = ("bot", "chat_id", "status", "last_message_id")
     list_filter = ("status",)
 
 
 @admin.register(Message)
-class MessageAdmin(ReadOnlyAdmin):
+class MessageAdmin(ReadOnlyModelAdmin):
     list_display = (
         "chat_id",
         "message_id",
@@ -78,25 +62,25 @@ class MessageAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Update)
-class UpdateAdmin(ReadOnlyAdmin):
+class UpdateAdmin(ReadOnlyModelAdmin):
     list_display = ("bot", "update_id", "kind", "state", "attempts", "next_attempt_at", "last_error")
     list_filter = ("state", "kind")
     list_select_related = ("bot",)
 
 
 @admin.register(File)
-class FileAdmin(ReadOnlyAdmin):
+class FileAdmin(ReadOnlyModelAdmin):
     list_display = ("file_unique_id", "kind", "file_name", "mime_type", "file_size", "created_at")
     list_filter = ("kind",)
 
 
 @admin.register(CallbackQuery)
-class CallbackQueryAdmin(ReadOnlyAdmin):
+class CallbackQueryAdmin(ReadOnlyModelAdmin):
     list_display = ("id", "bot", "user", "data", "answered", "answer_text", "created_at")
 
 
 @admin.register(Call)
-class CallAdmin(ReadOnlyAdmin):
+class CallAdmin(ReadOnlyModelAdmin):
     list_display = ("created_at", "bot", "method", "status", "description")
     list_filter = ("method", "status")
     list_select_related = ("bot",)
