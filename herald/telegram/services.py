@@ -20,8 +20,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import Count, Exists, F, OuterRef, QuerySet
+from django.db import IntegrityError, models, transaction
+from django.db.models import Case, Count, Exists, F, OuterRef, QuerySet, Value, When
 from django.utils import timezone
 from telegram import TelegramObject
 
@@ -562,39 +562,45 @@ def _pace_batch(messages: list[OutboundMessage]) -> list[tuple[OutboundMessage, 
 
 
 def _finish_sent(sent: list[tuple[OutboundMessage, Any]]) -> list[OutboundMessage]:
-    """Record a batch's successes in one transaction and two statements; the rows it finished."""
+    """Record a batch's successes in one statement; the rows it finished.
+
+    A row still carries its drain's claim (``claimed_by``, status sending) unless the sweeper took it
+    back; only those are finished. One UPDATE, built before it runs, keeps SQLite's write lock for the
+    statement alone.
+    """
     if not sent:
         return []
+    claims = {message.claimed_by for message, _ in sent}
+    pks = [message.pk for message, _ in sent]
+
+    def each(values: dict[int, Any], field: models.Field[Any, Any]) -> Case:
+        return Case(*(When(pk=pk, then=Value(value, output_field=field)) for pk, value in values.items()))
+
+    results = {message.pk: result for message, result in sent}
+    message_ids = {message.pk: _message_id_of(result) for message, result in sent}
     now = timezone.now()
-    with transaction.atomic():
-        # Locked (PostgreSQL) so that the sweeper cannot take back a row between this read and the write.
-        still_open = set(
-            OutboundMessage.objects.select_for_update()
-            .filter(pk__in=[message.pk for message, _ in sent], status__in=OPEN)
-            .values_list("pk", flat=True)
+    OutboundMessage.objects.filter(pk__in=pks, status=Status.SENDING, claimed_by__in=claims).update(
+        status=Status.SENT,
+        sent_at=now,
+        result=each(results, OutboundMessage._meta.get_field("result")),
+        telegram_message_id=each(message_ids, OutboundMessage._meta.get_field("telegram_message_id")),
+        error_code="",
+        claimed_at=None,
+        chat_slot_at=None,
+    )
+    finished = set(
+        OutboundMessage.objects.filter(pk__in=pks, status=Status.SENT, claimed_by__in=claims).values_list(
+            "pk", flat=True
         )
-        finished = []
-        for message, result in sent:
-            if message.pk not in still_open:
-                continue
+    )
+    done = []
+    for message, result in sent:
+        if message.pk in finished:
             message.status, message.sent_at, message.result = Status.SENT, now, result
-            message.telegram_message_id = _message_id_of(result)
-            message.error_code, message.claimed_at, message.chat_slot_at = "", None, None
-            finished.append(message)
-        OutboundMessage.objects.bulk_update(
-            finished,
-            [
-                "status",
-                "sent_at",
-                "result",
-                "telegram_message_id",
-                "error_code",
-                "claimed_at",
-                "chat_slot_at",
-            ],
-            batch_size=200,
-        )
-    return finished
+            message.telegram_message_id, message.error_code = message_ids[message.pk], ""
+            message.claimed_at = message.chat_slot_at = None
+            done.append(message)
+    return done
 
 
 def outbox_send_batch(*, bot_fingerprint: str, limit: int = DRAIN_BATCH) -> int:
