@@ -240,7 +240,9 @@ def _states() -> list[str]:
     from herald.telegram.models import OutboundMessage
 
     posts = dict(Post.objects.values_list("status").annotate(n=Count("pk")).values_list("status", "n"))
-    rows = dict(OutboundMessage.objects.values_list("status").annotate(n=Count("pk")).values_list("status", "n"))
+    rows = dict(
+        OutboundMessage.objects.values_list("status").annotate(n=Count("pk")).values_list("status", "n")
+    )
     return [f"posts {posts}", f"outbox {rows}"]
 
 
@@ -296,7 +298,12 @@ def main() -> None:
     parser.add_argument("--channels", type=int, default=50)
     parser.add_argument("--mode", choices=["normal", "kill", "both"], default="both")
     parser.add_argument("--workers", type=int, default=2, help="Celery worker processes")
-    parser.add_argument("--concurrency", type=int, default=8, help="threads per worker")
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=32,
+        help="threads per worker (a thread sleeps while it waits for a pacing slot)",
+    )
     parser.add_argument("--seed", type=int, default=4)
     parser.add_argument("--single", choices=["normal", "kill"], help=argparse.SUPPRESS)
     args = parser.parse_args()

@@ -17,9 +17,11 @@ from pytest_django.fixtures import Settings as SettingsWrapper
 from herald.bots.models import TelegramBot
 from herald.content import services
 from herald.content.models import Destination, Post, PostEvent, PostStatus, TrackedLink
+from herald.content.receivers import _advance
 from herald.content.signals import post_publish_failed, post_published
 from herald.telegram.models import OutboundMessage
 from herald.telegram.sandbox import services as sandbox
+from herald.telegram.signals import outbox_message_sent
 from tests.content.conftest import EDITOR
 from tests.telegram.gateway_fixtures import drain_outbox, tiny_png
 from tests.telegram.sandbox.helpers import SandboxBot, sandbox_channel, sandbox_messages, sandbox_user
@@ -255,3 +257,25 @@ def test_a_lost_wake_up_is_picked_up_by_the_sweep(
         celery_app.conf.task_always_eager = False
     assert [m["text"] for m in sandbox_messages(channel_id)] == [TEXT]
     assert Post.objects.get(pk=post.pk).status == PostStatus.PUBLISHED
+
+
+def test_a_post_whose_outcome_was_never_heard_is_settled_by_the_sweep(
+    publishing: str, destination: Destination, channel_id: int
+) -> None:
+    """The worker died between Telegram's answer and moving the post on: the sweeper reads the outbox."""
+    outbox_message_sent.disconnect(dispatch_uid="content-part-sent")
+    try:
+        post = ready_post(destination)
+        services.post_publish_now(post=post)
+    finally:
+        outbox_message_sent.connect(_advance, dispatch_uid="content-part-sent")
+    [message] = sandbox_messages(channel_id)
+    post.refresh_from_db()
+    assert post.status == PostStatus.PUBLISHING  # sent, but nobody recorded it
+    services.posts_due_sweep()
+    assert Post.objects.get(pk=post.pk).status == PostStatus.PUBLISHING  # not stale yet
+    services.posts_due_sweep(now=timezone.now() + dt.timedelta(minutes=2))
+    post.refresh_from_db()
+    assert post.status == PostStatus.PUBLISHED
+    assert post.channel_message_ids == [message["message_id"]]
+    assert len(sandbox_messages(channel_id)) == 1  # settled, not sent again
