@@ -11,7 +11,10 @@ Figures: lateness p50 / p99 / max, duplicates and posts lost. Target: p99 < 2 s,
 Two modes: ``normal``, and ``kill``: every worker is SIGKILLed mid-minute and started again a few seconds
 later (the wake-ups they held are lost; the database rows are the truth).
 
-    .venv/bin/python bench/schedule_precision.py [--runs 3] [--mode normal|kill|both]
+The broker is the embedded one (``filesystem://``) as under ``make run``, or with ``--broker redis`` a
+private redis-server on a free loopback port, started and stopped by this script.
+
+    .venv/bin/python bench/schedule_precision.py [--runs 3] [--mode normal|kill|both] [--broker redis]
 """
 
 from __future__ import annotations
@@ -23,11 +26,14 @@ import json
 import os
 import random
 import re
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,7 +42,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.harness import VENV_BIN, Herald, median, running_herald
+from bench.harness import VENV_BIN, Herald, free_port, median, running_herald
 
 TELEGRAM_INTERVAL = 60.0 / 20  # Telegram: 20 messages a minute in a channel
 TARGET_P99 = 2.0
@@ -73,27 +79,49 @@ def _setup_django(herald: Herald) -> None:
     django.setup()
 
 
+# worker log names by pid, to say why a worker died
+_WORKER_LOGS: dict[int, str] = {}
+
+
 def _start_workers(
     herald: Herald, *, count: int, concurrency: int, generation: int
 ) -> list[subprocess.Popen[bytes]]:
-    return [
-        herald.start(
+    procs = []
+    for n in range(count):
+        name = f"worker{generation}-{n}"
+        proc = herald.start(
             str(VENV_BIN / "celery"),
             *("-A", "config", "worker", "--loglevel", "WARNING", "--pool", "threads"),
             *("--concurrency", str(concurrency), "--hostname", f"sched{generation}-{n}@%h"),
             *("--without-gossip", "--without-mingle", "--without-heartbeat"),
-            name=f"worker{generation}-{n}",
+            name=name,
         )
-        for n in range(count)
-    ]
+        _WORKER_LOGS[proc.pid] = name
+        procs.append(proc)
+    return procs
 
 
-def _kill(herald: Herald, workers: list[subprocess.Popen[bytes]]) -> None:
+def _deaths(herald: Herald, workers: list[subprocess.Popen[bytes]]) -> list[str]:
+    """Workers that died by themselves, with the last error line of their log."""
+    notes = []
+    for proc in workers:
+        if proc.poll() is None:
+            continue
+        log = herald.data_dir / f"{_WORKER_LOGS.get(proc.pid, '')}.log"
+        lines = log.read_text(errors="replace").splitlines() if log.exists() else []
+        errors = [line for line in lines if "Error" in line] or lines or [f"exit code {proc.returncode}"]
+        notes.append(f"worker {_WORKER_LOGS.get(proc.pid)} died: {errors[-1][:160]}")
+    return notes
+
+
+def _kill(herald: Herald, workers: list[subprocess.Popen[bytes]]) -> list[str]:
+    died = _deaths(herald, workers)
     for proc in workers:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
         herald.processes.remove(proc)
+    return died
 
 
 def _world(herald: Herald, channels: int) -> list[Any]:
@@ -246,22 +274,60 @@ def _states() -> list[str]:
     return [f"posts {posts}", f"outbox {rows}"]
 
 
+@contextlib.contextmanager
+def _broker(kind: str) -> Iterator[dict[str, str]]:
+    """Environment for the chosen broker: nothing for the embedded one, or a private Redis."""
+    if kind != "redis":
+        yield {}
+        return
+    server = shutil.which("redis-server")
+    if server is None:
+        raise RuntimeError("--broker redis needs redis-server on the PATH")
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix="herald-bench-redis-") as tmp:
+        proc = subprocess.Popen(
+            [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", tmp],
+            stdout=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        try:
+            import redis
+
+            deadline = time.monotonic() + 10
+            while True:
+                try:
+                    redis.Redis(port=port).ping()
+                    break
+                except redis.ConnectionError:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.1)
+            yield {"CELERY_BROKER_URL": f"redis://127.0.0.1:{port}/0"}
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+
+
 def run_once(
-    *, kill: bool, posts: int, channels: int, workers: int, concurrency: int, seed: int
+    *, kill: bool, posts: int, channels: int, workers: int, concurrency: int, seed: int, broker: str
 ) -> RunResult:
     rng = random.Random(seed)
-    with running_herald(
-        workers=0, extra_env={"TELEGRAM_PACING": "1", "SANDBOX_LIMITS_ENABLED": "1"}
-    ) as herald:
+    with (
+        _broker(broker) as broker_env,
+        running_herald(
+            workers=0, extra_env={"TELEGRAM_PACING": "1", "SANDBOX_LIMITS_ENABLED": "1", **broker_env}
+        ) as herald,
+    ):
         _setup_django(herald)
         running = _start_workers(herald, count=workers, concurrency=concurrency, generation=0)
         destinations = _world(herald, channels)
         first_due, took = _schedule(destinations, posts, lead=max(30.0, posts / 25), rng=rng)
         killed_at = restarted_at = None
+        died: list[str] = []
         if kill:
             # mid-minute: a third of the posts are out, the workers hold the wake-ups of the rest
             time.sleep(max(0.0, first_due.timestamp() + 25 - time.time()))
-            _kill(herald, running)
+            died = _kill(herald, running)
             killed_at = time.time() - first_due.timestamp()
             time.sleep(3)
             running = _start_workers(herald, count=workers, concurrency=concurrency, generation=1)
@@ -269,7 +335,7 @@ def run_once(
         _wait_done(posts, timeout=max(0.0, first_due.timestamp() + 60 - time.time()) + (420 if kill else 180))
         result = _measure(posts, channels, first_due)
         result.schedule_seconds = round(took, 1)
-        result.notes = _states()
+        result.notes = _states() + died + _deaths(herald, running)
         result.killed_at = round(killed_at, 1) if killed_at is not None else None
         result.restarted_at = round(restarted_at, 1) if restarted_at is not None else None
         return result
@@ -284,6 +350,7 @@ def _run_in_subprocess(*, kill: bool, args: argparse.Namespace, seed: int) -> Ru
         "kill" if kill else "normal",
         *("--posts", str(args.posts), "--channels", str(args.channels)),
         *("--workers", str(args.workers), "--concurrency", str(args.concurrency), "--seed", str(seed)),
+        *("--broker", args.broker),
     ]
     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     return RunResult(**json.loads(output.strip().splitlines()[-1]))
@@ -305,6 +372,7 @@ def main() -> None:
         help="threads per worker (a thread sleeps while it waits for a pacing slot)",
     )
     parser.add_argument("--seed", type=int, default=4)
+    parser.add_argument("--broker", choices=["embedded", "redis"], default="embedded")
     parser.add_argument("--single", choices=["normal", "kill"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.single:
@@ -315,13 +383,15 @@ def main() -> None:
             workers=args.workers,
             concurrency=args.concurrency,
             seed=args.seed,
+            broker=args.broker,
         )
         print(json.dumps(asdict(result)))
         return
     modes = {"normal": [False], "kill": [True], "both": [False, True]}[args.mode]
     print(
         f"schedule precision: {args.posts} posts due within one minute, {args.channels} channels, "
-        f"{args.workers} workers x {args.concurrency} threads; {os.cpu_count()} cores"
+        f"{args.workers} workers x {args.concurrency} threads, {args.broker} broker; {os.cpu_count()} cores",
+        flush=True,
     )
     for kill in modes:
         label = "kill  " if kill else "normal"
