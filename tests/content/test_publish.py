@@ -279,3 +279,18 @@ def test_a_post_whose_outcome_was_never_heard_is_settled_by_the_sweep(
     assert post.status == PostStatus.PUBLISHED
     assert post.channel_message_ids == [message["message_id"]]
     assert len(sandbox_messages(channel_id)) == 1  # settled, not sent again
+
+
+def test_a_channel_given_by_username_learns_its_id_on_the_first_post(
+    publishing: str, hosted_bot: TelegramBot, channel_id: int
+) -> None:
+    destination = services.destination_for_telegram_chat(bot=hosted_bot, chat_id="@timetoshopping")
+    services.post_publish_now(post=ready_post(destination))
+    destination.refresh_from_db()
+    assert destination.chat_id == str(channel_id)
+    post = Post.objects.get(destination=destination)
+    # reactions arrive with the numeric id: they find the post
+    found = services.reactions_record(
+        bot=hosted_bot, chat_id=channel_id, message_id=post.channel_message_ids[0], reactions={"👍": 1}
+    )
+    assert found is not None and found.pk == post.pk
