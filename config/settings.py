@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "herald.bots",
     "herald.notify",
     "herald.wallet",
+    "herald.content",
 ]
 
 MIDDLEWARE = [
@@ -197,6 +198,14 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": 300.0,
         "options": {"expire_seconds": 290},
     },
+    # content: scheduled posts due (a safety net under each post's own wake-up at its time), lost
+    # publications, automatic retries; published posts archived after CONTENT_ARCHIVE_AFTER_DAYS
+    "content.posts_due_sweep": {
+        "task": "content.posts_due_sweep",
+        "schedule": 60.0,
+        "options": {"expire_seconds": 55},
+    },
+    "content.posts_archive": {"task": "content.posts_archive", "schedule": 24 * 3600.0},
     "wallet.subscriptions_expiring": {
         "task": "herald.wallet.tasks.subscriptions_expiring_task",
         "schedule": 24 * 3600.0,
@@ -272,6 +281,19 @@ ACTIVATION_SANDBOX_FAILURE_KIND = env.str("ACTIVATION_SANDBOX_FAILURE_KIND", def
 NOTIFY_SMS_BACKEND = env.str("NOTIFY_SMS_BACKEND", default="sandbox")
 NOTIFY_TELEGRAM_BOT_TOKEN = env.str("NOTIFY_TELEGRAM_BOT_TOKEN", default="")
 NOTIFY_MAX_ATTEMPTS = env.int("NOTIFY_MAX_ATTEMPTS", default=5)
+
+# --- Channel posts (herald/content) -----------------------------------------------------------------
+
+# A failed publication is tried again automatically after this many seconds (the seed's "+5 minutes"),
+# up to CONTENT_PUBLISH_MAX_ATTEMPTS attempts in all; the editor can retry by hand after that.
+CONTENT_PUBLISH_RETRY_SECONDS = env.int("CONTENT_PUBLISH_RETRY_SECONDS", default=300)
+CONTENT_PUBLISH_MAX_ATTEMPTS = env.int("CONTENT_PUBLISH_MAX_ATTEMPTS", default=3)
+# A post handed to the gateway this long ago without an outcome is looked at again by the sweeper.
+CONTENT_PUBLISH_STALE_SECONDS = env.int("CONTENT_PUBLISH_STALE_SECONDS", default=60)
+# Scheduled posts get a wake-up at their exact time when they are due within this horizon; later ones
+# are armed by the every-minute sweep (it must stay below CELERY_BROKER_VISIBILITY_TIMEOUT).
+CONTENT_SCHEDULE_HORIZON_SECONDS = env.int("CONTENT_SCHEDULE_HORIZON_SECONDS", default=1800)
+CONTENT_ARCHIVE_AFTER_DAYS = env.int("CONTENT_ARCHIVE_AFTER_DAYS", default=30)
 
 # --- AI text generation (herald/ai) ----------------------------------------------------------------
 
