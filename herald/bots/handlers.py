@@ -1,6 +1,6 @@
-"""Per-kind hooks: a bot kind other than ``flows`` (a studio, an alerts bot) handles its own updates and its own
-settings block of ``PATCH /api/bots/{id}``. The app that owns the kind registers here in its ``AppConfig.ready``,
-so this app never imports it.
+"""Per-kind hooks: a bot kind other than ``flows`` (a studio, an alerts bot) handles its own updates and
+its own settings block of ``PATCH /api/bots/{id}``. The app that owns the kind registers here in its
+``AppConfig.ready``, so this app never imports it.
 """
 
 from __future__ import annotations

@@ -120,9 +120,13 @@ def _run_kind_handler(update: InboundUpdate, handler: UpdateHandler) -> None:
         raise  # left received: the task or the sweeper tries again
     except Exception as exc:
         # a bug or bad data would fail the same way on every retry: record it instead of looping
-        logger.exception("update %s of bot %s: the %s handler failed", update.pk, update.bot_id, update.bot.kind)
+        logger.exception(
+            "update %s of bot %s: the %s handler failed", update.pk, update.bot_id, update.bot.kind
+        )
         InboundUpdate.objects.filter(pk=update.pk, status=UpdateStatus.RECEIVED).update(
-            status=UpdateStatus.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000], processed_at=timezone.now()
+            status=UpdateStatus.FAILED,
+            error=f"{type(exc).__name__}: {exc}"[:2000],
+            processed_at=timezone.now(),
         )
 
 

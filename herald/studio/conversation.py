@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import secrets
 import zoneinfo
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import DatabaseError, transaction
@@ -19,8 +21,10 @@ from django.utils import timezone, translation
 from herald.bots.models import InboundUpdate, TelegramBot
 from herald.content import selectors as content_selectors
 from herald.content import services as content
+from herald.content.rendering import post_sends
+from herald.content.services import MEDIA_MAX_BYTES
 from herald.core import ratelimit
-from herald.core.errors import HeraldError, InvalidInput
+from herald.core.errors import HeraldError, InvalidInput, NotFound
 from herald.studio import screens, texts
 from herald.studio.callbacks import Action, Callback, parse, picker_target
 from herald.studio.models import AuditEntry, EditorSession, Studio, StudioEditor
@@ -151,7 +155,9 @@ def studio_update_handle(update: InboundUpdate) -> None:
     if not sender.get("id"):
         return
     user_id = int(sender["id"])
-    out = Replies(token=bot.token, chat_id=update.chat_id, key=f"studio:{update.pk}", reference=f"studio:{bot.pk}")
+    out = Replies(
+        token=bot.token, chat_id=update.chat_id, key=f"studio:{update.pk}", reference=f"studio:{bot.pk}"
+    )
     query = body if update.kind == "callback_query" else {}
     if studio is None:
         out.answer(query.get("id"))
@@ -197,12 +203,7 @@ def _reactions(bot: TelegramBot, body: dict[str, Any]) -> None:
     chat = body.get("chat") or {}
     if not isinstance(chat.get("id"), int) or not isinstance(body.get("message_id"), int):
         return
-    counts: dict[str, int] = {}
-    for item in body.get("reactions") or []:
-        kind = item.get("type") or {}
-        emoji = kind.get("emoji") or kind.get("custom_emoji_id") or ("⭐" if kind.get("type") == "paid" else "")
-        if emoji and isinstance(item.get("total_count"), int):
-            counts[str(emoji)] = counts.get(str(emoji), 0) + int(item["total_count"])
+    counts = content.reaction_counts_from_update(body)
     content.reactions_record(bot=bot, chat_id=chat["id"], message_id=body["message_id"], reactions=counts)
 
 
@@ -215,16 +216,20 @@ def _who(sender: dict[str, Any]) -> str:
 def _report_to_admins(studio: Studio, text: str, key: str) -> None:
     bot = studio.bot
     for admin_id in studio.editors.filter(is_admin=True).values_list("telegram_user_id", flat=True):
-        Replies(token=bot.token, chat_id=admin_id, key=f"{key}:{admin_id}", reference=f"studio.security:{bot.pk}").send(
-            text
-        )
+        Replies(
+            token=bot.token, chat_id=admin_id, key=f"{key}:{admin_id}", reference=f"studio.security:{bot.pk}"
+        ).send(text)
 
 
-def _deny(studio: Studio, out: Replies, sender: dict[str, Any], body: dict[str, Any], query: dict[str, Any]) -> None:
+def _deny(
+    studio: Studio, out: Replies, sender: dict[str, Any], body: dict[str, Any], query: dict[str, Any]
+) -> None:
     """Someone off the whitelist: denied, logged, and the admins told (at most hourly per person)."""
     user_id = int(sender["id"])
     wait = ratelimit.reserve(
-        f"studio:{studio.pk}:{user_id}", rate_per_second=settings.STUDIO_RATE_PER_MINUTE / 60, burst=settings.STUDIO_RATE_BURST
+        f"studio:{studio.pk}:{user_id}",
+        rate_per_second=settings.STUDIO_RATE_PER_MINUTE / 60,
+        burst=settings.STUDIO_RATE_BURST,
     )
     what = (body.get("text") or query.get("data") or body.get("caption") or "")[:100]
     recent = AuditEntry.objects.filter(
@@ -245,7 +250,9 @@ def _deny(studio: Studio, out: Replies, sender: dict[str, Any], body: dict[str, 
     out.send(texts.access_denied())
     if not recent:
         _report_to_admins(
-            studio, texts.unauthorized_report(_who(sender), escape_html(what) or "—"), f"studio:deny:{entry.pk}"
+            studio,
+            texts.unauthorized_report(_who(sender), escape_html(what) or "—"),
+            f"studio:deny:{entry.pk}",
         )
 
 
@@ -265,7 +272,10 @@ def _within_rate_limit(
     seconds = settings.STUDIO_BLOCK_SECONDS
     StudioEditor.objects.filter(pk=editor.pk).update(blocked_until=now + dt.timedelta(seconds=seconds))
     entry = audit_record(
-        studio=studio, telegram_user_id=editor.telegram_user_id, action="rate_limited", detail={"seconds": seconds}
+        studio=studio,
+        telegram_user_id=editor.telegram_user_id,
+        action="rate_limited",
+        detail={"seconds": seconds},
     )
     out.answer(query.get("id"))
     out.send(texts.rate_limited(seconds))
@@ -291,6 +301,14 @@ def _dispatch(turn: Turn) -> None:
     _on_message(turn)
 
 
+def post_find(studio: Studio, post_id: int) -> Any | None:
+    """The studio's post, or None when it was deleted (a stale button)."""
+    try:
+        return content_selectors.post_get(destination=studio.destination, post_id=post_id)
+    except NotFound:
+        return None
+
+
 def _stale(turn: Turn, notice: str, post: Any = None) -> None:
     turn.audit("stale_button", post, data=str(turn.query.get("data", ""))[:64], notice=notice)
     turn.out.answer(turn.query_id, notice, alert=True)
@@ -304,7 +322,7 @@ def _stale(turn: Turn, notice: str, post: Any = None) -> None:
 
 def _post_for(turn: Turn, post_id: int, version: int | None, *, mutating: bool) -> Any | None:
     """The post a button acts on, or None after telling the editor why the button is stale."""
-    post = content_selectors.post_get(destination=turn.studio.destination, post_id=post_id)
+    post = post_find(turn.studio, post_id)
     if post is None:
         _stale(turn, texts.stale_deleted())
         return None
@@ -344,7 +362,7 @@ def _session_post(turn: Turn) -> Any | None:
     post_id = turn.session.post_id
     if post_id is None:
         return None
-    post = content_selectors.post_get(destination=turn.studio.destination, post_id=post_id)
+    post = post_find(turn.studio, post_id)
     return post if post is not None and post.status in EDITABLE else None
 
 
@@ -357,7 +375,7 @@ def _on_message(turn: Turn) -> None:
     if state == State.MEDIA_UPLOAD:
         _on_media_file(turn, post)
         return
-    handler = _TEXT_HANDLERS.get(state)
+    handler = _TEXT_HANDLERS.get(State(state)) if state in State._value2member_map_ else None
     if handler is None:
         if state == State.GENERATING:
             turn.out.send(texts.still_writing(), screens.only_menu())
@@ -365,12 +383,12 @@ def _on_message(turn: Turn) -> None:
         text, markup = screens.main_menu(is_admin=turn.editor.is_admin)
         turn.out.send(f"{texts.use_buttons()}\n\n{text}", markup)
         return
-    text = turn.message.get("text")
-    if not isinstance(text, str) or not text.strip():
+    typed = turn.message.get("text")
+    if not isinstance(typed, str) or not typed.strip():
         turn.audit("invalid_input", post, reason="not text", state=state)
         turn.out.send(texts.send_text())
         return
-    handler(turn, post, text.strip())
+    handler(turn, post, typed.strip())
 
 
 # --- Main menu, help --------------------------------------------------------------------------------------
@@ -394,7 +412,10 @@ def _new(turn: Turn, callback: Callback, post: Any) -> None:
 def _format(turn: Turn, callback: Callback, post: Any) -> None:
     fmt = callback.arg
     if fmt not in texts.FORMAT_LABELS:  # "Back" to the format choice of a post
-        turn.go(State.FORMAT, screens.choose_format(default=post.format if post else turn.studio.default_format, post=post))
+        turn.go(
+            State.FORMAT,
+            screens.choose_format(default=post.format if post else turn.studio.default_format, post=post),
+        )
         return
     if post is None:
         post = content.post_create_draft(
@@ -446,7 +467,7 @@ def _skip(turn: Turn, callback: Callback, post: Any) -> None:
 
 
 def _generate(turn: Turn, post: Any) -> None:
-    """Send "writing…"; once Telegram has it, a task writes the post and edits that message into the result."""
+    """Send "writing…"; once Telegram has it, a task writes the post and edits that message into it."""
     if not post.keywords:
         turn.go(State.KEYWORDS, screens.keywords(post), post=post)
         return
@@ -495,9 +516,24 @@ def _on_new_text(turn: Turn, post: Any, text: str, *, source: str) -> None:
         turn.audit("invalid_input", post, reason="text too long", length=len(text))
         turn.out.send(texts.too_long(TEXT_LIMIT))
         return
-    post = content.post_update(post=post, text=text, text_source=source)
+    post = content.post_update(post=post, text=text, text_source=source, links=links_in(text, post.details))
     turn.audit("post.text_edited", post, source=source)
     turn.go(State.MEDIA, screens.media(post), post=post)
+
+
+_URL = re.compile(r"https?://[^\s<>\"'«»]+", re.IGNORECASE)
+MAX_LINK_BUTTONS = 8
+
+
+def links_in(*texts_: str) -> list[dict[str, str]]:
+    """The post's link buttons: the web addresses in its text (and details), each once, in order."""
+    found: list[str] = []
+    for text in texts_:
+        for match in _URL.finditer(text or ""):
+            url = match.group(0).rstrip(".,;:!?)]}")
+            if url not in found and urlsplit(url).hostname:
+                found.append(url)
+    return [{"text": f"🔗 {urlsplit(url).hostname}"[:64], "url": url} for url in found[:MAX_LINK_BUTTONS]]
 
 
 def _on_edited_text(turn: Turn, post: Any, text: str) -> None:
@@ -542,7 +578,7 @@ def _sent_media(message: dict[str, Any]) -> tuple[str, dict[str, Any]]:
 
 
 def _media_limit(kind: str) -> int:
-    return int(settings.STUDIO_MAX_PHOTO_BYTES if kind == "photo" else settings.STUDIO_MAX_VIDEO_BYTES)
+    return int(MEDIA_MAX_BYTES[kind])  # type: ignore[index]
 
 
 def _on_media_file(turn: Turn, post: Any) -> None:
@@ -583,7 +619,7 @@ def _send_rendered(turn: Turn, post: Any) -> None:
     if not post.text and post.media_kind == "none":
         turn.out.send(texts.no_text_yet())
         return
-    for method, params in content.post_render(post=post):
+    for method, params in post_sends(post=post):
         turn.out.call(method, params)
 
 
@@ -604,7 +640,11 @@ def _show_post(turn: Turn, post: Any) -> None:
         session_save(session=turn.session, state=State.MENU, post=post, data={})
         _send_rendered(turn, post)
         turn.out.send(*screens.scheduled_actions(post, turn.zone))
-    elif turn.session.post_id == post.pk and turn.session.state in (State.PREVIEW, State.MEDIA, State.MEDIA_UPLOAD):
+    elif turn.session.post_id == post.pk and turn.session.state in (
+        State.PREVIEW,
+        State.MEDIA,
+        State.MEDIA_UPLOAD,
+    ):
         _preview(turn, post)
     else:
         session_save(session=turn.session, state=State.MENU, post=post, data={})
@@ -702,7 +742,9 @@ def _schedule_at(turn: Turn, post: Any, at: dt.time) -> None:
     turn.audit("post.schedule", post, at=moment.isoformat())
     menu_text, markup = screens.main_menu(is_admin=turn.editor.is_admin)
     turn.go(State.MENU, post=None)
-    turn.out.send(f"{texts.scheduled_confirmed(screens.when(moment, turn.zone), turn.zone)}\n\n{menu_text}", markup)
+    turn.out.send(
+        f"{texts.scheduled_confirmed(screens.when(moment, turn.zone), turn.zone)}\n\n{menu_text}", markup
+    )
 
 
 def _unschedule(turn: Turn, callback: Callback, post: Any) -> None:
@@ -727,7 +769,11 @@ def _list(turn: Turn, callback: Callback, *, status: str) -> None:
     posts = list(page.object_list)
     drafts = status == "draft"
     if not posts:
-        turn.go(State.MENU, screens.analytics_result(texts.no_drafts() if drafts else texts.no_scheduled()), post=None)
+        turn.go(
+            State.MENU,
+            screens.analytics_result(texts.no_drafts() if drafts else texts.no_scheduled()),
+            post=None,
+        )
         return
     pages = page.paginator.num_pages
     title = texts.drafts_title(page.number, pages) if drafts else texts.scheduled_title(page.number, pages)

@@ -12,7 +12,6 @@ from django.core.cache import cache
 from django.utils import translation
 from telegram import InputFile
 
-from herald.content import charts, export
 from herald.studio import analytics, screens, texts
 from herald.studio.models import Studio
 from herald.studio.services import audit_record
@@ -52,6 +51,8 @@ def weekly_chart_send(*, studio_pk: int, chat_id: int, key: str) -> None:
     if studio is None:
         return
     with translation.override(studio.interface_language):
+        from herald.content import charts
+
         caption = analytics.report(studio, "weekly")
         png = charts.weekly_chart_png(destination=studio.destination, weeks=CHART_WEEKS)
         markup = screens.analytics_result("")[1]
@@ -75,7 +76,9 @@ def export_send(*, studio_pk: int, chat_id: int, fmt: str, key: str) -> None:
     if studio is None:
         return
     with translation.override(studio.interface_language):
-        filename, data = export.export_posts(destination=studio.destination, fmt=fmt)  # type: ignore[arg-type]
+        from herald.content import export
+
+        filename, data = export.export_posts(destination=studio.destination, fmt=fmt)
         markup = screens.analytics_result("")[1]
 
         def send() -> None:

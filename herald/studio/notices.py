@@ -38,7 +38,9 @@ def _link(studio: Studio, post: Any) -> str:
 
 
 def publish_result_tell(*, post: Any, ok: bool, error: str = "") -> None:
-    for studio in Studio.objects.select_related("bot", "destination").filter(destination_id=post.destination_id):
+    for studio in Studio.objects.select_related("bot", "destination").filter(
+        destination_id=post.destination_id
+    ):
         editor = _editor_for(studio, post)
         attempt = int(getattr(post, "publish_attempts", 0) or 0)
         out = Replies(

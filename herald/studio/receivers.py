@@ -1,5 +1,5 @@
-"""What the studio learns from others: the "writing…" message reached the editor (start writing the post), and a
-post was published or failed to publish (tell the editor, with Retry)."""
+"""What the studio learns from others: the "writing…" message reached the editor (start writing the post),
+and a post was published or failed to publish (tell the editor, with Retry)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""The studio's answers, queued in the gateway's outbox in the caller's transaction: each with a dedupe key made
-of where it comes from (an update, a task run) and its position, so a repeated run queues nothing twice."""
+"""The studio's answers, queued in the gateway's outbox in the caller's transaction: each with a dedupe key
+made of where it comes from (an update, a task run) and its position, so a repeated run queues nothing
+twice."""
 
 from __future__ import annotations
 
@@ -33,13 +34,17 @@ class Replies:
     def send(
         self, text: str, markup: InlineKeyboardMarkup | None = None, *, reference: str | None = None
     ) -> None:
-        params: dict[str, Any] = {"text": text, "parse_mode": "HTML", "link_preview_options": {"is_disabled": True}}
+        params: dict[str, Any] = {
+            "text": text,
+            "parse_mode": "HTML",
+            "link_preview_options": {"is_disabled": True},
+        }
         if markup is not None:
             params["reply_markup"] = markup
         self.call("sendMessage", params, reference=reference)
 
     def edit(self, message_id: int | None, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
-        """Edit a message of the bot into ``text``; a new message when there is none or the text is too long."""
+        """Edit a bot message into ``text``; a new message when there is none or the text is too long."""
         if message_id is None or telegram_length(text) > TEXT_LIMIT:
             self.send(text, markup)
             return

@@ -27,7 +27,7 @@ Rows = list[list[InlineKeyboardButton]]
 SCHEDULE_DAYS_AHEAD = 365
 
 
-def button(text: str, data: str) -> InlineKeyboardButton:
+def button(text: Any, data: str) -> InlineKeyboardButton:
     return callback_button(str(text), data)
 
 
@@ -42,7 +42,10 @@ def with_nav(rows: Rows, back: str) -> InlineKeyboardMarkup:
 def main_menu(*, is_admin: bool) -> Screen:
     rows = [
         [button(texts.new_post(), cb(Action.NEW)), button(texts.drafts(), cb(Action.DRAFTS, arg="1"))],
-        [button(texts.scheduled(), cb(Action.SCHEDULED, arg="1")), button(texts.analytics(), cb(Action.ANALYTICS))],
+        [
+            button(texts.scheduled(), cb(Action.SCHEDULED, arg="1")),
+            button(texts.analytics(), cb(Action.ANALYTICS)),
+        ],
         [button(texts.settings(), cb(Action.SETTINGS))] if is_admin else [],
         [button(texts.help_label(), cb(Action.HELP))],
     ]
@@ -73,7 +76,9 @@ def keywords(post: Any) -> Screen:
 
 
 def details(post: Any) -> Screen:
-    return texts.enter_details(), with_nav([[button(texts.skip(), cb(Action.SKIP, post))]], cb(Action.KEYWORDS, post))
+    return texts.enter_details(), with_nav(
+        [[button(texts.skip(), cb(Action.SKIP, post))]], cb(Action.KEYWORDS, post)
+    )
 
 
 def writing(post: Any) -> Screen:
@@ -105,7 +110,10 @@ def generation_failed(post: Any, cause: str) -> Screen:
 def media(post: Any) -> Screen:
     labels = texts.MEDIA_LABELS
     rows = [
-        [button(labels["photo"], cb(Action.MEDIA, post, "photo")), button(labels["video"], cb(Action.MEDIA, post, "video"))],
+        [
+            button(labels["photo"], cb(Action.MEDIA, post, "photo")),
+            button(labels["video"], cb(Action.MEDIA, post, "video")),
+        ],
         [
             button(labels["animation"], cb(Action.MEDIA, post, "animation")),
             button(labels["none"], cb(Action.MEDIA, post, "none")),
@@ -120,15 +128,24 @@ def media_upload(post: Any, kind: str) -> Screen:
 
 def preview_actions(post: Any) -> Screen:
     rows = [
-        [button(texts.publish_now(), cb(Action.PUBLISH, post)), button(texts.schedule(), cb(Action.SCHEDULE, post))],
-        [button(texts.edit_more(), cb(Action.EDIT_MORE, post)), button(texts.delete(), cb(Action.DELETE, post))],
+        [
+            button(texts.publish_now(), cb(Action.PUBLISH, post)),
+            button(texts.schedule(), cb(Action.SCHEDULE, post)),
+        ],
+        [
+            button(texts.edit_more(), cb(Action.EDIT_MORE, post)),
+            button(texts.delete(), cb(Action.DELETE, post)),
+        ],
     ]
     return texts.preview_title(), with_nav(rows, cb(Action.BACK_TO_MEDIA, post))
 
 
 def draft_actions(post: Any) -> Screen:
     rows = [
-        [button(texts.publish(), cb(Action.PUBLISH, post)), button(texts.schedule(), cb(Action.SCHEDULE, post))],
+        [
+            button(texts.publish(), cb(Action.PUBLISH, post)),
+            button(texts.schedule(), cb(Action.SCHEDULE, post)),
+        ],
         [button(texts.edit(), cb(Action.EDIT_MORE, post)), button(texts.delete(), cb(Action.DELETE, post))],
     ]
     return texts.draft_title(format_label(post.format)), with_nav(rows, cb(Action.DRAFTS, arg="1"))
@@ -144,7 +161,10 @@ def when(moment: dt.datetime, zone: str) -> str:
 
 def scheduled_actions(post: Any, zone: str) -> Screen:
     rows = [
-        [button(texts.publish_now(), cb(Action.PUBLISH, post)), button(texts.reschedule(), cb(Action.SCHEDULE, post))],
+        [
+            button(texts.publish_now(), cb(Action.PUBLISH, post)),
+            button(texts.reschedule(), cb(Action.SCHEDULE, post)),
+        ],
         [button(texts.cancel_schedule(), cb(Action.UNSCHEDULE, post))],
     ]
     title = texts.scheduled_post_title(when(post.scheduled_at, zone), zone)
@@ -225,8 +245,14 @@ def settings_menu(studio: Studio) -> Screen:
         studio.editors.count(),
     )
     rows = [
-        [button(texts.post_language(), cb(Action.SET_LANGUAGE)), button(texts.timezone_label(), cb(Action.SET_TIMEZONE))],
-        [button(texts.default_format(), cb(Action.SET_FORMAT)), button(texts.interface_language(), cb(Action.SET_UI_LANGUAGE))],
+        [
+            button(texts.post_language(), cb(Action.SET_LANGUAGE)),
+            button(texts.timezone_label(), cb(Action.SET_TIMEZONE)),
+        ],
+        [
+            button(texts.default_format(), cb(Action.SET_FORMAT)),
+            button(texts.interface_language(), cb(Action.SET_UI_LANGUAGE)),
+        ],
         [button(texts.editors_label(), cb(Action.EDITORS))],
     ]
     return title, with_nav(rows, cb(Action.MENU))
@@ -268,7 +294,10 @@ def editors(studio: Studio, names: dict[int, str]) -> Screen:
         lines.append(f"{crown}<code>{editor.telegram_user_id}</code> {name}".rstrip())
         rows.append(
             [
-                button(f"{'👑' if editor.is_admin else '👤'} {editor.telegram_user_id}", cb(Action.EDITOR_ADMIN, arg=str(editor.telegram_user_id))),
+                button(
+                    f"{'👑' if editor.is_admin else '👤'} {editor.telegram_user_id}",
+                    cb(Action.EDITOR_ADMIN, arg=str(editor.telegram_user_id)),
+                ),
                 button("🗑️", cb(Action.EDITOR_REMOVE, arg=str(editor.telegram_user_id))),
             ]
         )

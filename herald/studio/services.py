@@ -136,9 +136,7 @@ def studio_settings_prepare(bot: TelegramBot, block: dict[str, Any] | None) -> C
     zone = timezone_checked(data.timezone, field="studio.timezone") if data.timezone is not None else None
     editors = _user_ids(data.editors, "studio.editors") if data.editors is not None else None
     admins = _user_ids(data.admins, "studio.admins") if data.admins is not None else None
-    current = (
-        {e.telegram_user_id: e.is_admin for e in existing.editors.all()} if existing is not None else {}
-    )
+    current = {e.telegram_user_id: e.is_admin for e in existing.editors.all()} if existing is not None else {}
     whitelist = dict(current) if editors is None else {uid: current.get(uid, False) for uid in editors}
     if admins is not None:
         whitelist = {uid: uid in admins for uid in whitelist}
@@ -250,6 +248,7 @@ def editor_admin_toggle(*, studio: Studio, telegram_user_id: int) -> StudioEdito
     return editor
 
 
+@transaction.atomic
 def studio_update(
     *,
     studio: Studio,
@@ -269,6 +268,10 @@ def studio_update(
     )
     if data.timezone is not None:
         studio.timezone = timezone_checked(data.timezone)
+        # the channel's analytics count days in the same zone the editors schedule in
+        content.destination_for_telegram_chat(
+            bot=studio.bot, chat_id=studio.destination.chat_id, timezone=studio.timezone
+        )
     for key in ("language", "default_format", "interface_language"):
         value = getattr(data, key)
         if value is not None:
@@ -295,7 +298,7 @@ def audit_record(
 
 
 def session_locked(*, studio: Studio, telegram_user_id: int) -> EditorSession:
-    """The editor's session, locked until the caller's transaction ends (one update of an editor at a time)."""
+    """The editor's session, locked until the caller's transaction ends (one update at a time per editor)."""
     session, _ = EditorSession.objects.get_or_create(studio=studio, telegram_user_id=telegram_user_id)
     return EditorSession.objects.select_for_update().select_related("post").get(pk=session.pk)
 

@@ -1,4 +1,4 @@
-"""The editor's conversation as a state machine: the states an editor can be in, and which input each waits for.
+"""The editor's conversation as a state machine: the states an editor can be in, and the input each waits for.
 
 Buttons carry everything they act on (see ``herald.studio.callbacks``), so a button works in any state; the
 state decides what a typed message (or a photo) means. Transitions (``conversation.py`` implements them):
@@ -13,7 +13,7 @@ state decides what a typed message (or a photo) means. Transitions (``conversati
     MENU --Drafts--> list --draft--> preview (Publish | Schedule | Edit -> REVIEW | Delete)
     MENU --Scheduled--> list --post--> preview (Publish now | Reschedule -> SCHEDULE_DATE | Cancel -> MENU)
     MENU --Analytics--> Daily | Weekly (+ chart) | Top | By format | Export -> CSV | JSON | XLSX
-    MENU --Settings (admins)--> language | timezone (TIMEZONE: typed) | format | editors (EDITOR_ADD: typed id)
+    MENU --Settings (admins)--> language | timezone (TIMEZONE: typed) | format | editors (EDITOR_ADD: an id)
 Every screen has Back and Main menu; /start, /menu and /cancel go to MENU from anywhere.
 """
 

@@ -21,4 +21,6 @@ def studio_weekly_chart_task(self: Any, studio_pk: int, chat_id: int, key: str) 
 
 @shared_task(name="studio.export", bind=True, acks_late=True, max_retries=5)
 def studio_export_task(self: Any, studio_pk: int, chat_id: int, fmt: str, key: str) -> None:
-    delivery.run_with_retry(self, delivery.export_send, studio_pk=studio_pk, chat_id=chat_id, fmt=fmt, key=key)
+    delivery.run_with_retry(
+        self, delivery.export_send, studio_pk=studio_pk, chat_id=chat_id, fmt=fmt, key=key
+    )

@@ -234,9 +234,10 @@ def pick_day(zone: str) -> str:
 
 
 def pick_time(day: str, zone: str) -> str:
-    return _(
-        "🕐 <b>Select the time</b> on %(day)s (%(zone)s), or type it as HH:MM, for example 18:30."
-    ) % {"day": day, "zone": zone}
+    return _("🕐 <b>Select the time</b> on %(day)s (%(zone)s), or type it as HH:MM, for example 18:30.") % {
+        "day": day,
+        "zone": zone,
+    }
 
 
 def time_in_past(now: str, zone: str) -> str:
@@ -259,7 +260,10 @@ def unscheduled() -> str:
 
 
 def drafts_title(page: int, pages: int) -> str:
-    return _("📋 <b>Drafts</b> (page %(page)s of %(pages)s). Select a draft:") % {"page": page, "pages": pages}
+    return _("📋 <b>Drafts</b> (page %(page)s of %(pages)s). Select a draft:") % {
+        "page": page,
+        "pages": pages,
+    }
 
 
 def no_drafts() -> str:

@@ -4,15 +4,16 @@ review, or into manual mode when the AI service keeps failing (the seed's fallba
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from django.db import transaction
 from django.utils import translation
 
 from herald.ai.generation import MEDIA_KINDS, TEMPLATE_WARNING, GenerationFailed, post_generate
-from herald.content import selectors as content_selectors
 from herald.content import services as content
 from herald.core.errors import InvalidInput
 from herald.studio import screens, texts
+from herald.studio.conversation import links_in, post_find
 from herald.studio.models import EditorSession
 from herald.studio.replies import Replies
 from herald.studio.services import audit_record, session_save
@@ -28,14 +29,19 @@ def _waiting(session: EditorSession | None, nonce: str) -> bool:
 
 def post_generation_run(*, session_pk: int, post_id: int, nonce: str, message_id: int | None) -> None:
     """Safe to run twice: only the run that finds the session still waiting for ``nonce`` answers."""
-    session = EditorSession.objects.select_related("studio__bot", "studio__destination").filter(pk=session_pk).first()
+    session = (
+        EditorSession.objects.select_related("studio__bot", "studio__destination")
+        .filter(pk=session_pk)
+        .first()
+    )
     if session is None or not _waiting(session, nonce):
         return
     studio = session.studio
-    post = content_selectors.post_get(destination=studio.destination, post_id=post_id)
+    post = post_find(studio, post_id)
     if post is None or post.status not in EDITABLE:
         return
-    media_kind = post.media_kind if post.media_kind in MEDIA_KINDS else "none"
+    media_kind: Any = post.media_kind if post.media_kind in MEDIA_KINDS else "none"
+    language: Any = post.language or studio.language
     failure = ""
     generated = None
     try:
@@ -43,7 +49,7 @@ def post_generation_run(*, session_pk: int, post_id: int, nonce: str, message_id
             format=post.format,
             keywords=post.keywords,
             details=post.details,
-            language=post.language or studio.language,
+            language=language,
             media_kind=media_kind,
         )
     except GenerationFailed as exc:
@@ -52,7 +58,7 @@ def post_generation_run(*, session_pk: int, post_id: int, nonce: str, message_id
         failure = exc.message
     with translation.override(studio.interface_language), transaction.atomic():
         session = EditorSession.objects.select_for_update().filter(pk=session_pk).first()
-        post = content_selectors.post_get(destination=studio.destination, post_id=post_id)
+        post = post_find(studio, post_id)
         if session is None or post is None or post.status not in EDITABLE:
             return
         current = _waiting(session, nonce)
@@ -76,13 +82,22 @@ def post_generation_run(*, session_pk: int, post_id: int, nonce: str, message_id
             return
         if not current and post.text:
             return  # the editor moved on and wrote the text meanwhile: theirs wins
-        post = content.post_update(post=post, text=generated.text, text_source=generated.source)
+        post = content.post_update(
+            post=post,
+            text=generated.text,
+            text_source=generated.source,
+            links=links_in(generated.text, post.details),
+        )
         audit_record(
             studio=studio,
             telegram_user_id=session.telegram_user_id,
             action="post.generated",
             post_id=post.pk,
-            detail={"source": generated.source, "attempts": generated.attempts, "warnings": list(generated.warnings)},
+            detail={
+                "source": generated.source,
+                "attempts": generated.attempts,
+                "warnings": list(generated.warnings),
+            },
         )
         if current:
             session_save(session=session, state=State.REVIEW, post=post, data={})
