@@ -29,7 +29,7 @@ from tests.telegram.sandbox.helpers import (
 
 
 def settle() -> None:
-    """Telegram delivers what is due, the worker answers, the outbox is sent (twice: answers cause answers)."""
+    """Telegram delivers what is due, the worker answers, the outbox is sent (answers cause answers)."""
     for _ in range(3):
         deliver_pending_updates(ignore_backoff=True)
         drain_outbox()
@@ -106,6 +106,9 @@ class StudioWorld:
 def telegram(gateway: str, eager_tasks: None, settings: SettingsWrapper) -> str:
     settings.HERALD_PUBLIC_URL = gateway
     settings.AI_API_KEY = ""  # the built-in template writer, unless a test points at the AI twin
+    settings.STUDIO_RATE_BURST = (
+        1000  # an editor in a test clicks faster than a person; one test checks the limit
+    )
     return gateway
 
 

@@ -1,4 +1,4 @@
-"""New Post, as the seed's main flow: format, keywords, details, AI text, review, media, final preview, publish."""
+"""New Post, the seed's main flow: format, keywords, details, AI text, review, media, preview, publish."""
 
 from __future__ import annotations
 
