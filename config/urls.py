@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from config.api import api
+from herald.content import views as content_views
 from herald.core import views as core_views
 
 urlpatterns = [
@@ -12,6 +13,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("health", core_views.health, name="health"),
     path("metrics", core_views.metrics, name="metrics"),
+    # tracked links of channel posts: count the click, redirect
+    path("r/<path:code>", content_views.tracked_link_redirect, name="tracked-link"),
 ]
 
 if settings.HERALD_SANDBOX:

@@ -71,6 +71,14 @@ def posts_for(
     return Paginator(posts, per_page).get_page(page)
 
 
+def link_target(*, code: str) -> str:
+    """Where a tracked link leads, without counting a click; NotFound for an unknown code."""
+    url = TrackedLink.objects.filter(code=code).values_list("url", flat=True).first()
+    if url is None:
+        raise NotFound("No such link.", code="link_not_found")
+    return url
+
+
 # --- Analytics --------------------------------------------------------------------------------------------
 
 
@@ -167,7 +175,7 @@ def stats_weekly(*, destination: Destination, weeks: int = 4) -> list[PeriodStat
     return [_period(destination, start, start + dt.timedelta(days=7)) for start in starts]
 
 
-def _scores(post_ids: Sequence[int]) -> tuple[dict[int, int], dict[int, int]]:
+def scores_by_post(post_ids: Sequence[int]) -> tuple[dict[int, int], dict[int, int]]:
     """Clicks and reactions per post id (posts with none are missing from the maps)."""
     clicks = {
         int(post_id): int(total or 0)
@@ -187,7 +195,7 @@ def _scores(post_ids: Sequence[int]) -> tuple[dict[int, int], dict[int, int]]:
 
 
 def post_score(*, post: Post) -> PostScore:
-    clicks, reactions = _scores([post.pk])
+    clicks, reactions = scores_by_post([post.pk])
     return PostScore(post=post, clicks=clicks.get(post.pk, 0), reactions=reactions.get(post.pk, 0))
 
 
@@ -196,7 +204,7 @@ def top_posts(*, destination: Destination, limit: int = 5) -> list[PostScore]:
     if not 1 <= limit <= MAX_PER_PAGE:
         raise InvalidInput(f"limit: between 1 and {MAX_PER_PAGE}", field="limit")
     posts = list(Post.objects.filter(destination=destination, status__in=PUBLISHED_STATUSES))
-    clicks, reactions = _scores([p.pk for p in posts])
+    clicks, reactions = scores_by_post([p.pk for p in posts])
     scored = [PostScore(post=p, clicks=clicks.get(p.pk, 0), reactions=reactions.get(p.pk, 0)) for p in posts]
     scored.sort(key=lambda s: (s.score, s.post.published_at or s.post.created_at), reverse=True)
     return scored[:limit]
@@ -210,7 +218,7 @@ def stats_by_format(*, destination: Destination) -> list[FormatStats]:
             "pk", "format"
         )
     )
-    clicks, reactions = _scores([pk for pk, _ in posts])
+    clicks, reactions = scores_by_post([pk for pk, _ in posts])
     for pk, fmt in posts:
         row = totals.setdefault(fmt, [0, 0, 0])
         row[0] += 1
