@@ -54,6 +54,7 @@ logger = logging.getLogger(__name__)
 MAX_KEYWORDS = 500
 MAX_DETAILS = 2000
 PAGE_SIZE = 5
+EXPORTS = ("csv.posts", "csv.events", "csv.summary", "json", "xlsx")  # format[.table of a CSV]
 UNAUTHORIZED_REPORT_EVERY = dt.timedelta(hours=1)
 # The post statuses in which the editor may still change a post.
 EDITABLE = frozenset({"draft", "failed", "scheduled"})
@@ -836,7 +837,7 @@ def _export_as(turn: Turn, callback: Callback, post: Any) -> None:
     from herald.studio.tasks import studio_export_task
 
     fmt = callback.arg
-    if fmt not in ("csv", "json", "xlsx"):
+    if fmt not in EXPORTS:
         turn.go(State.MENU, screens.export_menu(), post=None)
         return
     turn.audit(f"export.{fmt}")

@@ -1,6 +1,6 @@
 """Files for the editor: the weekly chart (PNG) and the exports (CSV, JSON, XLSX), uploaded as Telegram photos
-and documents. Uploads cannot wait in the outbox (it holds JSON), so these tasks call the gateway themselves,
-once per request: a marker in the cache keeps a repeated task from sending a file twice."""
+and documents. Uploads cannot wait in the outbox (it holds JSON), so these tasks make paced calls through the gateway
+themselves, once per request: a marker in the cache keeps a repeated task from sending a file twice."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from telegram import InputFile
 from herald.studio import analytics, screens, texts
 from herald.studio.models import Studio
 from herald.studio.services import audit_record
-from herald.telegram.client import call
+from herald.telegram.pacing import send_now
 from herald.telegram.errors import TelegramError, TelegramRetryAfter
 
 logger = logging.getLogger(__name__)
@@ -58,7 +58,7 @@ def weekly_chart_send(*, studio_pk: int, chat_id: int, key: str) -> None:
         markup = screens.analytics_result("")[1]
 
         def send() -> None:
-            call(
+            send_now(
                 studio.bot.token,
                 "sendPhoto",
                 chat_id=chat_id,
@@ -78,16 +78,17 @@ def export_send(*, studio_pk: int, chat_id: int, fmt: str, key: str) -> None:
     with translation.override(studio.interface_language):
         from herald.content import export
 
-        filename, data = export.export_posts(destination=studio.destination, fmt=fmt)
+        kind, _, table = fmt.partition(".")
+        filename, data = export.export_posts(destination=studio.destination, fmt=kind, table=table or "posts")
         markup = screens.analytics_result("")[1]
 
         def send() -> None:
-            call(
+            send_now(
                 studio.bot.token,
                 "sendDocument",
                 chat_id=chat_id,
                 document=InputFile(data, filename=filename),
-                caption=texts.export_caption(fmt),
+                caption=texts.export_caption(kind),
                 reply_markup=markup,
             )
 

@@ -232,7 +232,17 @@ def analytics_result(text: str) -> Screen:
 
 
 def export_menu() -> Screen:
-    rows = [[button(fmt.upper(), cb(Action.EXPORT_AS, arg=fmt)) for fmt in ("csv", "json", "xlsx")]]
+    rows = [
+        [
+            button(texts.export_csv("posts"), cb(Action.EXPORT_AS, arg="csv.posts")),
+            button(texts.export_csv("events"), cb(Action.EXPORT_AS, arg="csv.events")),
+            button(texts.export_csv("summary"), cb(Action.EXPORT_AS, arg="csv.summary")),
+        ],
+        [
+            button("📋 JSON", cb(Action.EXPORT_AS, arg="json")),
+            button("📈 Excel (XLSX)", cb(Action.EXPORT_AS, arg="xlsx")),
+        ],
+    ]
     return texts.export_title(), with_nav(rows, cb(Action.ANALYTICS))
 
 

@@ -332,6 +332,11 @@ def export_title() -> str:
     return _("📄 <b>Export</b> the channel's posts and their analytics as:")
 
 
+def export_csv(table: str) -> str:
+    labels = {"posts": _("📝 Posts"), "events": _("📊 Analytics"), "summary": _("📈 Summary")}
+    return f"{labels[table]} (CSV)"
+
+
 def export_caption(fmt: str) -> str:
     return _("📁 The export (%(fmt)s) of the channel's posts and analytics.") % {"fmt": fmt.upper()}
 
