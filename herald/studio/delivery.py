@@ -1,6 +1,6 @@
-"""Files for the editor: the weekly chart (PNG) and the exports (CSV, JSON, XLSX), uploaded as Telegram photos
-and documents. Uploads cannot wait in the outbox (it holds JSON), so these tasks make paced calls through the gateway
-themselves, once per request: a marker in the cache keeps a repeated task from sending a file twice."""
+"""Files for the editor: the weekly chart (PNG) and the exports (CSV, JSON, XLSX), uploaded as Telegram
+photos and documents. Uploads cannot wait in the outbox (it holds JSON), so these tasks make paced calls
+through the gateway themselves, once per request: a cache marker keeps a rerun from sending a file twice."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from telegram import InputFile
 from herald.studio import analytics, screens, texts
 from herald.studio.models import Studio
 from herald.studio.services import audit_record
-from herald.telegram.pacing import send_now
 from herald.telegram.errors import TelegramError, TelegramRetryAfter
+from herald.telegram.pacing import send_now
 
 logger = logging.getLogger(__name__)
 SENT_MARKER_SECONDS = 24 * 3600

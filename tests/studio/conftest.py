@@ -14,6 +14,7 @@ from pytest_django.fixtures import Settings as SettingsWrapper
 
 from herald.accounts.models import User
 from herald.telegram.sandbox import services as sandbox
+from tests.ai.conftest import ai_sandbox  # noqa: F401  (the AI twin, for the manual-mode test)
 from tests.bots.conftest import Api
 from tests.telegram.gateway_fixtures import drain_outbox, tiny_png
 from tests.telegram.sandbox.helpers import (
