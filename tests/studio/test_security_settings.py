@@ -1,5 +1,5 @@
 """The seed's security flow (whitelist on every update, unauthorized attempts logged and reported, a rate
-limit with a temporary block, escaped text) and the settings: admins only, in the chat, the API and the admin."""
+limit with a temporary block, escaped text) and the settings: admins only, in the chat and the API."""
 
 from __future__ import annotations
 
@@ -143,7 +143,9 @@ def test_studio_settings_through_the_api_are_checked_with_telegram(world: Studio
     assert not StudioEditor.objects.filter(telegram_user_id=world.editor.user_id).exists()
 
 
-def test_when_the_ai_keeps_failing_the_editor_writes_the_text(world: StudioWorld, ai_sandbox: AISandbox) -> None:
+def test_when_the_ai_keeps_failing_the_editor_writes_the_text(
+    world: StudioWorld, ai_sandbox: AISandbox
+) -> None:
     ai_sandbox.control(mode="unauthorized")
     ann = world.admin
     write_post(world, details=None)
