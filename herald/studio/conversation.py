@@ -314,6 +314,7 @@ def _stale(turn: Turn, notice: str, post: Any = None) -> None:
     turn.audit("stale_button", post, data=str(turn.query.get("data", ""))[:64], notice=notice)
     turn.out.answer(turn.query_id, notice, alert=True)
     if post is not None and post.status in EDITABLE:
+        turn.out.send(f"ℹ️ {notice}")
         _show_post(turn, post)
     else:
         menu_text, menu_markup = screens.main_menu(is_admin=turn.editor.is_admin)
