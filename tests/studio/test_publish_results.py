@@ -3,6 +3,8 @@ plainly, a button drawn before the post changed, and the admin pages."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.test import Client
 from pytest_django.fixtures import Settings as SettingsWrapper
@@ -57,7 +59,8 @@ def test_media_of_the_wrong_kind_or_too_large_is_refused_plainly(
     assert "Send a GIF" in ann.last()["text"]
     ann.upload("photo")
     assert "That is a photo, not a GIF" in ann.last()["text"]
-    monkeypatch.setitem(content_services.MEDIA_MAX_BYTES, "animation", 10)  # a tiny limit for the test
+    limits: dict[Any, int] = content_services.MEDIA_MAX_BYTES
+    monkeypatch.setitem(limits, "animation", 10)  # a tiny limit for the test
     ann.upload("animation", name="loop.gif")
     assert "This file is too large" in ann.last()["text"]
     assert Post.objects.get().media_kind == "none"
