@@ -317,9 +317,8 @@ def _stale(turn: Turn, notice: str, post: Any = None) -> None:
         turn.out.send(f"ℹ️ {notice}")
         _show_post(turn, post)
     else:
-        menu_text, menu_markup = screens.main_menu(is_admin=turn.editor.is_admin)
-        turn.out.send(f"{notice}\n\n{menu_text}", menu_markup)
-        session_save(session=turn.session, state=State.MENU, post=None, data={})
+        # only a notice: whatever the editor is in the middle of carries on
+        turn.out.send(f"ℹ️ {notice}", screens.only_menu())
 
 
 def _post_for(turn: Turn, post_id: int, version: int | None, *, mutating: bool) -> Any | None:

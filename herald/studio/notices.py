@@ -52,10 +52,8 @@ def publish_result_tell(*, post: Any, ok: bool, error: str = "") -> None:
         with translation.override(studio.interface_language):
             channel = escape_html(studio.destination.title or studio.channel)
             if ok:
-                menu_text, markup = screens.main_menu(is_admin=True)
-                markup = screens.main_menu(
-                    is_admin=studio.editors.filter(telegram_user_id=editor, is_admin=True).exists()
-                )[1]
+                is_admin = studio.editors.filter(telegram_user_id=editor, is_admin=True).exists()
+                menu_text, markup = screens.main_menu(is_admin=is_admin)
                 out.send(f"{texts.published(channel, _link(studio, post))}\n\n{menu_text}", markup)
             else:
                 reason = escape_html(error or getattr(post, "last_error", "") or "?")

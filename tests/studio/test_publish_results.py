@@ -138,3 +138,36 @@ def test_the_admin_shows_studios_and_the_audit_log(world: StudioWorld, client: C
     assert refused.status_code == 200 and "cannot find @nosuchchannel" in refused.content.decode()
     studio.refresh_from_db()
     assert studio.channel == "@timetoshopping"
+
+
+def test_a_scheduled_post_published_at_its_time_is_reported_to_whoever_scheduled_it(
+    world: StudioWorld,
+) -> None:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from tests.studio.test_schedule_and_lists import pick_day
+
+    bob = world.editor
+    bob.write("/new")
+    bob.press("⚡ Promo")
+    bob.write("Black Friday -30%")
+    bob.press("⏭️ Skip")
+    bob.press("✅ Approve")
+    bob.press("🚫 No media")
+    bob.press("🕒 Schedule")
+    tomorrow = timezone.now().astimezone(dt.timezone(dt.timedelta(hours=4))).date() + dt.timedelta(days=1)
+    pick_day(bob, tomorrow)
+    bob.press("09:00")
+    post = Post.objects.get()
+    assert post.status == PostStatus.SCHEDULED
+    # the clock reaches the post's time; the every-minute sweep publishes it
+    Post.objects.filter(pk=post.pk).update(scheduled_at=timezone.now() - dt.timedelta(seconds=1))
+    content_services.posts_due_sweep()
+    from tests.studio.conftest import settle
+
+    settle()
+    assert Post.objects.get().status == PostStatus.PUBLISHED and len(world.channel()) == 1
+    assert "Posted to Time to Shopping" in bob.last()["text"]
+    assert not any("Posted" in t for t in world.admin.texts())

@@ -133,10 +133,19 @@ def test_studio_settings_through_the_api_are_checked_with_telegram(world: Studio
     assert sorted(StudioEditor.objects.values_list("telegram_user_id", flat=True)) == sorted(
         [world.admin.user_id, world.editor.user_id]
     )
-    # a flows bot cannot take a studio block
-    flows = api.post("/api/bots", {"name": "Flows", "token": sandbox_bot("flows_bot").token}).json()["id"]
-    wrong = api.patch(f"/api/bots/{flows}", {"studio": {"channel": "@timetoshopping"}})
+    # a flows bot cannot take a studio block; once it becomes a studio, its webhook asks for reactions
+    flows_bot = sandbox_bot("flows_bot")
+    sandbox_channel("Second channel", admins=[flows_bot.username], username="secondchannel")
+    flows = api.post("/api/bots", {"name": "Flows", "token": flows_bot.token}).json()["id"]
+    assert api.post(f"/api/bots/{flows}/webhook").status_code == 200
+    wrong = api.patch(f"/api/bots/{flows}", {"studio": {"channel": "@secondchannel"}})
     assert wrong.status_code == 400 and wrong.json()["code"] == "wrong_kind"
+    assert "message_reaction_count" not in api.get(f"/api/bots/{flows}/webhook").json()["allowed_updates"]
+    became = api.patch(
+        f"/api/bots/{flows}", {"kind": "studio", "studio": {"channel": "@secondchannel", "admins": [1]}}
+    )
+    assert became.status_code == 200 and became.json()["kind"] == "studio"
+    assert "message_reaction_count" in api.get(f"/api/bots/{flows}/webhook").json()["allowed_updates"]
 
     ok = patch({"editors": [world.admin.user_id, 555], "admins": [world.admin.user_id], "language": "en"})
     assert ok.status_code == 200 and ok.json()["settings"]["editors"] == [world.admin.user_id, 555]
