@@ -46,7 +46,7 @@ from herald.content.signals import post_publish_failed, post_published
 from herald.core.errors import Conflict, InvalidInput, NotFound
 from herald.telegram.formatting import TEXT_LIMIT, telegram_length
 from herald.telegram.models import OutboundMessage
-from herald.telegram.services import outbox_enqueue
+from herald.telegram.services import outbox_enqueue, outbox_send
 
 logger = logging.getLogger(__name__)
 
@@ -449,11 +449,11 @@ def _tracked_buttons(post: Post) -> list[tuple[str, str]]:
     return buttons
 
 
-def _enqueue_part(post: Post, sends: list[tuple[str, dict[str, Any]]], index: int) -> None:
+def _enqueue_part(post: Post, sends: list[tuple[str, dict[str, Any]]], index: int) -> OutboundMessage:
     method, params = sends[index]
     bot = post.destination.bot
     assert bot is not None  # checked by _publish_problem
-    outbox_enqueue(
+    return outbox_enqueue(
         token=bot.token,
         chat_id=post.destination.chat_id,
         method=method,
@@ -466,8 +466,8 @@ def _enqueue_part(post: Post, sends: list[tuple[str, dict[str, Any]]], index: in
 def post_publish(*, post_id: int) -> Post | None:
     """The worker's job: hand a due post to the gateway, once; ``None`` when there was nothing to do.
 
-    The claim (scheduled and due, queued, or failed and due for a retry -> publishing) and the first send
-    are one transaction, so two workers waking for the same post send it once.
+    The claim (scheduled and due, queued, or failed and due for a retry -> publishing) and queueing the
+    first part in the outbox are one transaction, so two workers waking for the same post send it once.
     """
     now = timezone.now()
     with transaction.atomic():
@@ -490,8 +490,16 @@ def post_publish(*, post_id: int) -> Post | None:
                 _publication_failed(post, f"Not sent: {problem}.", retry=False)
                 return post
             sends = post_sends(post=post, buttons=_tracked_buttons(post))
-            _enqueue_part(post, sends, len(post.channel_message_ids))
-            return post
+            first = _enqueue_part(post, sends, len(post.channel_message_ids))
+    if claimed:
+        # Sent from here rather than by the outbox's own wake-up, which waits for the broker to hand it
+        # to a worker; whichever comes first sends it, the other finds it taken.
+        try:
+            outbox_send(message_id=first.pk)
+        except Exception:  # the outbox's wake-up (or its sweeper) sends it instead
+            logger.exception("could not send the first part of post %s at once", post_id)
+        post.refresh_from_db()
+        return post
     # Nothing to claim. A wake-up a moment before the post's time waits for it instead of dropping.
     due = (
         Post.objects.filter(pk=post_id)
