@@ -10,6 +10,8 @@ import pytest
 from django.utils import timezone
 
 from herald.content.models import Post, PostStatus
+from herald.telegram.sandbox import services as sandbox
+from herald.telegram.sandbox.models import CallbackQuery
 from tests.studio.conftest import EditorChat, StudioWorld
 from tests.studio.test_new_post import write_post
 
@@ -133,6 +135,11 @@ def test_drafts_keep_what_was_typed_and_stale_buttons_get_a_notice(world: Studio
     assert "no longer exists" in ann.last()["text"]
     ann.press("✅ Publish", actions)
     assert "no longer exists" in ann.last()["text"]
+    # the press itself is answered with the notice as an alert (the client stops its spinner)
+    press = CallbackQuery.objects.order_by("-created_at").first()
+    assert press is not None
+    answer = sandbox.sandbox_callback_answer(callback_query_id=press.id)
+    assert answer["answered"] and answer["show_alert"] and "no longer exists" in answer["text"]
     assert world.channel() == []
 
 

@@ -12,7 +12,7 @@ from herald.bots.models import InboundUpdate, UpdateStatus
 from herald.content.models import Post
 from herald.studio.models import AuditEntry, Studio, StudioEditor
 from tests.ai.conftest import AISandbox
-from tests.studio.conftest import StudioWorld
+from tests.studio.conftest import StudioWorld, settle
 from tests.studio.test_new_post import write_post
 from tests.telegram.sandbox.helpers import sandbox_bot, sandbox_channel
 
@@ -176,12 +176,22 @@ def test_when_the_ai_keeps_failing_the_editor_writes_the_text(
     assert Post.objects.get().text_source == "ai"
 
 
-def test_updates_of_a_studio_are_taken_once(world: StudioWorld) -> None:
-    world.admin.write("/start")
-    assert InboundUpdate.objects.filter(status=UpdateStatus.PROCESSED).count() >= 1
+def test_updates_and_generation_runs_of_a_studio_take_effect_once(world: StudioWorld) -> None:
     from herald.bots.processing import update_process
+    from herald.studio.writer import post_generation_run
+    from herald.telegram.models import OutboundMessage
 
-    before = len(world.admin.messages())
+    write_post(world, details=None)
+    assert InboundUpdate.objects.filter(status=UpdateStatus.PROCESSED).count() >= 4
+    before = [(m["text"], m["edited"]) for m in world.admin.messages()]
     for update in InboundUpdate.objects.all():
         update_process(update_pk=update.pk)  # a repeated task changes nothing
-    assert len(world.admin.messages()) == before
+    writing = OutboundMessage.objects.get(reference__startswith="studio.writing:")
+    session_pk, post_id, nonce = writing.reference.split(":")[1:]
+    text = Post.objects.get().text
+    post_generation_run(  # the generation task delivered twice
+        session_pk=int(session_pk), post_id=int(post_id), nonce=nonce, message_id=writing.telegram_message_id
+    )
+    settle()
+    assert [(m["text"], m["edited"]) for m in world.admin.messages()] == before
+    assert Post.objects.get().text == text
