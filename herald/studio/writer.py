@@ -18,6 +18,7 @@ from herald.studio.models import EditorSession
 from herald.studio.replies import Replies
 from herald.studio.services import audit_record, session_save
 from herald.studio.states import State
+from herald.telegram.formatting import TEXT_LIMIT, telegram_length
 
 logger = logging.getLogger(__name__)
 EDITABLE = frozenset({"draft", "failed", "scheduled"})
@@ -102,6 +103,12 @@ def post_generation_run(*, session_pk: int, post_id: int, nonce: str, message_id
         if current:
             session_save(session=session, state=State.REVIEW, post=post, data={})
             warnings = [texts.template_warning() if w == TEMPLATE_WARNING else w for w in generated.warnings]
-            out.edit(message_id, *screens.review(post, warnings))
+            text, markup = screens.review(post, warnings)
+            if message_id is not None and telegram_length(text) > TEXT_LIMIT:
+                # too long for one message: "writing…" becomes the heading, the text follows in parts
+                out.edit(message_id, texts.review_title())
+                out.send(text, markup)
+            else:
+                out.edit(message_id, text, markup)
         else:
             out.edit(message_id, texts.text_saved_to_drafts(), screens.only_menu())
