@@ -26,7 +26,7 @@ from herald.content.services import MEDIA_MAX_BYTES
 from herald.core import ratelimit
 from herald.core.errors import HeraldError, InvalidInput, NotFound
 from herald.studio import screens, texts
-from herald.studio.callbacks import Action, Callback, parse, picker_target
+from herald.studio.callbacks import Action, Callback, cb, parse, picker_target
 from herald.studio.models import AuditEntry, EditorSession, Studio, StudioEditor
 from herald.studio.replies import Replies
 from herald.studio.services import (
@@ -770,11 +770,8 @@ def _list(turn: Turn, callback: Callback, *, status: str) -> None:
     posts = list(page.object_list)
     drafts = status == "draft"
     if not posts:
-        turn.go(
-            State.MENU,
-            screens.analytics_result(texts.no_drafts() if drafts else texts.no_scheduled()),
-            post=None,
-        )
+        empty = texts.no_drafts() if drafts else texts.no_scheduled()
+        turn.go(State.MENU, (empty, screens.with_nav([], cb(Action.MENU))), post=None)
         return
     pages = page.paginator.num_pages
     title = texts.drafts_title(page.number, pages) if drafts else texts.scheduled_title(page.number, pages)

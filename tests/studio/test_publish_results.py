@@ -93,6 +93,8 @@ def test_a_button_drawn_before_the_post_changed_is_stale(world: StudioWorld) -> 
 
 def test_help_and_back_from_every_step(world: StudioWorld) -> None:
     ann = world.admin
+    ann.write("/scheduled")
+    assert "Nothing is scheduled" in ann.last()["text"] and {"⬅️ Back", "🏠 Main menu"} == set(ann.buttons())
     ann.write("/help")
     assert "/new" in ann.last()["text"] and {"⬅️ Back", "🏠 Main menu"} == set(ann.buttons())
     ann.press("⬅️ Back")
