@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "herald.notify",
     "herald.wallet",
     "herald.content",
+    "herald.studio",
 ]
 
 MIDDLEWARE = [
@@ -285,6 +286,13 @@ ACTIVATION_SANDBOX_FAILURE_KIND = env.str("ACTIVATION_SANDBOX_FAILURE_KIND", def
 NOTIFY_SMS_BACKEND = env.str("NOTIFY_SMS_BACKEND", default="sandbox")
 NOTIFY_TELEGRAM_BOT_TOKEN = env.str("NOTIFY_TELEGRAM_BOT_TOKEN", default="")
 NOTIFY_MAX_ATTEMPTS = env.int("NOTIFY_MAX_ATTEMPTS", default=5)
+
+# --- Channel studio (herald/studio) -----------------------------------------------------------------
+
+# Each editor may send this many updates a minute (after a burst); beyond it they are paused for a while.
+STUDIO_RATE_PER_MINUTE = env.int("STUDIO_RATE_PER_MINUTE", default=30)
+STUDIO_RATE_BURST = env.int("STUDIO_RATE_BURST", default=10)
+STUDIO_BLOCK_SECONDS = env.int("STUDIO_BLOCK_SECONDS", default=60)
 
 # --- Channel posts (herald/content) -----------------------------------------------------------------
 

@@ -65,7 +65,9 @@ def get_bot(request: HttpRequest, bot_id: uuid.UUID) -> TelegramBot:
 
 @router.patch("/{uuid:bot_id}", response={200: BotOut, **ERRORS}, summary="Change a bot")
 def patch_bot(request: HttpRequest, bot_id: uuid.UUID, payload: BotPatch) -> TelegramBot:
-    return services.bot_update(bot=_bot(bot_id), **payload.model_dump(exclude_unset=True, exclude_none=True))
+    fields = payload.model_dump(exclude_unset=True, exclude_none=True)
+    blocks = {kind: fields.pop(kind) for kind in ("studio",) if kind in fields}
+    return services.bot_update(bot=_bot(bot_id), kind_settings=blocks, **fields)
 
 
 @router.delete("/{uuid:bot_id}", response={204: None, **ERRORS}, summary="Delete a bot")

@@ -21,8 +21,8 @@ from herald.bots.models import BotMessage, BotUser, InboundUpdate, MessageDirect
 from herald.core.crypto import token_fingerprint
 from herald.core.errors import Forbidden, InvalidInput, NotFound, Unauthorized
 
-# the update kinds a flows bot acts on; anything else is acknowledged and ignored
-PROCESSED_KINDS = frozenset({"message", "callback_query"})
+# the update kinds a bot acts on (reaction counts: a studio's channel analytics); the rest is acknowledged
+PROCESSED_KINDS = frozenset({"message", "callback_query", "message_reaction_count"})
 SECRET_CACHE_SECONDS = 30
 
 

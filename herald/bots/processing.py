@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from herald.bots.flows import (
@@ -35,6 +35,7 @@ from herald.bots.flows import (
 from herald.bots.flows import (
     Conversation as EngineConversation,
 )
+from herald.bots.handlers import UpdateHandler, update_handler_for
 from herald.bots.models import (
     BotFlow,
     BotMessage,
@@ -97,9 +98,36 @@ def _process_one(update_pk: int) -> None:
         update = InboundUpdate.objects.select_related("bot").filter(pk=update_pk).first()
         if update is None or update.status != UpdateStatus.RECEIVED:
             return
+        handler = update_handler_for(update.bot.kind)
+        if handler is not None:
+            _run_kind_handler(update, handler)
+            return
         if _try_process(update):
             return
     logger.warning("update %s: gave up after %s conflicting attempts", update_pk, MAX_CONFLICT_RETRIES)
+
+
+def _run_kind_handler(update: InboundUpdate, handler: UpdateHandler) -> None:
+    """A bot kind with its own handler: claim the update and run the handler in one transaction."""
+    try:
+        with transaction.atomic():
+            claimed = InboundUpdate.objects.filter(pk=update.pk, status=UpdateStatus.RECEIVED).update(
+                status=UpdateStatus.PROCESSED, processed_at=timezone.now()
+            )
+            if claimed:
+                handler(update)
+    except DatabaseError:
+        raise  # left received: the task or the sweeper tries again
+    except Exception as exc:
+        # a bug or bad data would fail the same way on every retry: record it instead of looping
+        logger.exception(
+            "update %s of bot %s: the %s handler failed", update.pk, update.bot_id, update.bot.kind
+        )
+        InboundUpdate.objects.filter(pk=update.pk, status=UpdateStatus.RECEIVED).update(
+            status=UpdateStatus.FAILED,
+            error=f"{type(exc).__name__}: {exc}"[:2000],
+            processed_at=timezone.now(),
+        )
 
 
 def _incoming(update: InboundUpdate) -> tuple[Incoming, dict[str, Any]]:

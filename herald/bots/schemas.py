@@ -21,6 +21,16 @@ class BotPatch(Schema):
     name: Text | None = Field(default=None, max_length=100)
     token: Text | None = Field(default=None, min_length=1, max_length=200)
     is_active: bool | None = None
+    kind: Literal["flows", "studio", "alerts"] | None = None
+    studio: dict[str, Any] | None = Field(
+        default=None,
+        description=(
+            'A studio bot\'s settings: {"channel": "@name or -100… id", "editors": [user ids], "admins": '
+            '[user ids], "language": "hy|ru|en", "timezone": "Asia/Yerevan", "default_format": '
+            '"selling|collection|info|promo", "interface_language": "en|hy|ru"}; the bot must be able to '
+            "post in the channel."
+        ),
+    )
 
 
 class BotOut(Schema):
@@ -34,8 +44,15 @@ class BotOut(Schema):
     is_webhook_set: bool
     webhook_url: str
     is_active: bool
+    settings: dict[str, Any] | None = Field(default=None, description="The settings of the bot's kind.")
     created_at: dt.datetime
     updated_at: dt.datetime
+
+    @staticmethod
+    def resolve_settings(bot: Any) -> dict[str, Any] | None:
+        from herald.bots.handlers import settings_describe
+
+        return settings_describe(bot)
 
 
 class WebhookInfoOut(Schema):

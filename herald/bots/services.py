@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from herald.bots.flows import FlowValidationError, parse_flow
+from herald.bots.handlers import SettingsApply, settings_hook_for
 from herald.bots.ingest import forget_bot_key
 from herald.bots.models import BotFlow, BotKind, BotUser, Broadcast, TelegramBot
 from herald.core.crypto import token_fingerprint
@@ -86,8 +87,16 @@ def bot_get(*, bot_id: uuid.UUID) -> TelegramBot:
 
 
 def bot_update(
-    *, bot: TelegramBot, name: str | None = None, is_active: bool | None = None, token: str | None = None
+    *,
+    bot: TelegramBot,
+    name: str | None = None,
+    is_active: bool | None = None,
+    token: str | None = None,
+    kind: str | None = None,
+    kind_settings: dict[str, dict[str, Any]] | None = None,
 ) -> TelegramBot:
+    """Change a bot. ``kind_settings`` maps a kind to its settings block (``{"studio": {...}}``), checked and
+    written by that kind's hook together with the bot, or not at all."""
     if name is not None:
         bot.name = name.strip()
     if is_active is not None:
@@ -96,9 +105,34 @@ def bot_update(
         token = token.strip()
         token_check(token=token, bot=bot)
         bot.token, bot.token_fingerprint = token, token_fingerprint(token)
-    bot.save()
+    kind_changed = kind is not None and kind != bot.kind
+    if kind is not None:
+        bot.kind = BotKind(kind)
+    apply = _kind_settings_apply(bot, kind_settings or {}, kind_changed=kind_changed)
+    with transaction.atomic():
+        bot.save()
+        if apply is not None:
+            apply()
     forget_bot_key(bot.pk)
+    if kind_changed and bot.is_webhook_set:
+        bot_webhook_set(bot=bot)  # each kind asks Telegram for its own update types
     return bot
+
+
+def _kind_settings_apply(
+    bot: TelegramBot, blocks: dict[str, dict[str, Any]], *, kind_changed: bool
+) -> SettingsApply | None:
+    for block_kind in blocks:
+        if block_kind != bot.kind:
+            raise InvalidInput(
+                f'{block_kind}: settings for a {block_kind} bot; this bot is a {bot.kind} bot (set "kind").',
+                code="wrong_kind",
+            )
+    hook = settings_hook_for(bot.kind)
+    block = blocks.get(bot.kind)
+    if hook is None or (block is None and not kind_changed):
+        return None
+    return hook(bot, block)
 
 
 def bot_delete(*, bot: TelegramBot) -> None:
