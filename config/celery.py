@@ -5,8 +5,11 @@ from __future__ import annotations
 import os
 
 from celery import Celery
+from kombu.transport import TRANSPORT_ALIASES
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+# the embedded broker: kombu's filesystem transport with whole-file writes (see herald/core/broker.py)
+TRANSPORT_ALIASES["filesystem"] = "herald.core.broker:Transport"
 
 app = Celery("herald")
 app.config_from_object("django.conf:settings", namespace="CELERY")
