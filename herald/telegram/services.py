@@ -678,6 +678,21 @@ def outbox_retry(*, message_ids: Iterable[int]) -> int:
     return requeued
 
 
+def outbox_wake_due() -> int:
+    """Start a drain for every bot with due rows; returns how many bots. For a worker that starts: the
+    wake-ups a dead worker held went with it, and its rows would otherwise wait for the sweeper's cutoff.
+    A row that still has a live wake-up is claimed once all the same."""
+    bots = list(
+        OutboundMessage.objects.filter(status=Status.PENDING, next_attempt_at__lte=timezone.now())
+        .values_list("bot_fingerprint", flat=True)
+        .distinct()
+        .order_by("bot_fingerprint")[:_SWEEP_BATCH]
+    )
+    for fingerprint in bots:
+        _wake_drains(fingerprint, 1)
+    return len(bots)
+
+
 def outbox_sweep(*, now: dt.datetime | None = None) -> int:
     """Re-drive rows whose wake-up went missing; returns how many were woken.
 

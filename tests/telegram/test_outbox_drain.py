@@ -120,3 +120,27 @@ def test_a_paced_fan_out_gets_no_429(shop_bot: SandboxBot, gateway: str, setting
     drain_outbox()
     assert _statuses(gateway, shop_bot) == [200] * 45
     assert set(OutboundMessage.objects.values_list("status", flat=True)) == {Status.SENT}
+
+
+def test_a_starting_worker_sends_rows_whose_wake_ups_died_with_the_last_one(
+    shop_bot: SandboxBot, sandbox_limits_off: None
+) -> None:
+    from config.celery import app
+    from herald.telegram.services import outbox_wake_due
+
+    users = [sandbox_user(f"Reader {i}") for i in range(3)]
+    app.conf.task_always_eager = False  # queued, but the wake-ups are lost (as with a killed worker)
+    try:
+        with transaction.atomic():
+            outbox_enqueue_many(
+                token=shop_bot.token,
+                method="sendMessage",
+                messages=[(u, {"text": "still here"}) for u in users],
+            )
+    finally:
+        app.conf.task_always_eager = True
+    assert set(OutboundMessage.objects.values_list("status", flat=True)) == {Status.PENDING}
+    assert outbox_wake_due() == 1  # one bot, one drain: eager here, as a fresh worker would run it
+    assert set(OutboundMessage.objects.values_list("status", flat=True)) == {Status.SENT}
+    for user in users:
+        assert [m["text"] for m in sandbox_messages(user, shop_bot)] == ["still here"]
