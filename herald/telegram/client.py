@@ -28,7 +28,9 @@ from herald.core.metrics import TELEGRAM_CALLS, TELEGRAM_LATENCY
 from herald.telegram.errors import (
     TelegramBadRequest,
     TelegramError,
+    TelegramHeldBack,
     TelegramNetworkError,
+    TelegramRetryAfter,
     TelegramTimeout,
     error_from_response,
     map_ptb_error,
@@ -76,6 +78,9 @@ class _Gateway:
         # More calls in flight than this only queue inside the HTTP pool, where they time out unsent, or at
         # the server; a call waits here instead, and its own deadline starts once it is sent.
         self.in_flight = asyncio.Semaphore(settings.TELEGRAM_MAX_IN_FLIGHT)
+        # After a 429, the bot's sends wait out ``retry_after`` (monotonic deadline per token), as
+        # Telegram asks: sends already scheduled in this process are held back instead of sent into it.
+        self.flood_wait_until: dict[str, float] = {}
         self.request, self.updates_request = self.run(self._make_requests(), timeout=10.0)
 
     @staticmethod
@@ -152,6 +157,14 @@ def bot_for(token: str) -> Bot:
     return _current().bot(token)
 
 
+# Methods that put a message in a chat (or change one) count against Telegram's flood limits.
+PACED_METHOD_PREFIXES = ("send", "copy", "forward", "edit")
+
+
+def is_paced_method(method: str) -> bool:
+    return method.startswith(PACED_METHOD_PREFIXES)
+
+
 def _check(token: str, method: str) -> None:
     if not _METHOD_NAME.match(method):
         raise TelegramBadRequest(f"not a Bot API method name: {method!r}")
@@ -186,6 +199,13 @@ async def _call_async(gateway: _Gateway, token: str, method: str, params: dict[s
             f"{method} not sent: {settings.TELEGRAM_MAX_IN_FLIGHT} calls were in flight for "
             f"{_queue_timeout():.0f} s"
         ) from None
+    held = gateway.flood_wait_until.get(token, 0.0) - time.monotonic()
+    if held > 0 and is_paced_method(method):
+        gateway.in_flight.release()
+        TELEGRAM_CALLS.labels(method=method, outcome=TelegramHeldBack.outcome).inc()
+        raise TelegramHeldBack(
+            held, f"not sent: the bot waits out Telegram's retry_after ({held:.1f} s left)"
+        )
     started = time.perf_counter()
     outcome = "error"
     try:
@@ -197,6 +217,9 @@ async def _call_async(gateway: _Gateway, token: str, method: str, params: dict[s
         return result
     except _TypedFailure as exc:
         outcome = exc.error.outcome
+        if isinstance(exc.error, TelegramRetryAfter):
+            until = time.monotonic() + exc.error.seconds
+            gateway.flood_wait_until[token] = max(until, gateway.flood_wait_until.get(token, 0.0))
         raise exc.error from None
     except ptb_error.TelegramError as exc:
         error = map_ptb_error(exc)

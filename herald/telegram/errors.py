@@ -49,6 +49,13 @@ class TelegramRetryAfter(TelegramError):
         return self.__class__, (self.seconds, self.description)
 
 
+class TelegramHeldBack(TelegramRetryAfter):
+    """Not sent: the bot is still waiting out a ``retry_after`` Telegram gave one of its other sends."""
+
+    code = "telegram_held_back"
+    outcome = "held"
+
+
 class TelegramChatMigrated(TelegramError):
     """The group became a supergroup: send again to ``new_chat_id``."""
 

@@ -13,14 +13,8 @@ from django.conf import settings
 from herald.core import ratelimit
 from herald.core.crypto import token_fingerprint
 from herald.telegram import client
+from herald.telegram.client import is_paced_method
 from herald.telegram.errors import TelegramRetryAfter
-
-# Methods that put a message in a chat (or change one) count against Telegram's flood limits.
-PACED_METHOD_PREFIXES = ("send", "copy", "forward", "edit")
-
-
-def is_paced_method(method: str) -> bool:
-    return method.startswith(PACED_METHOD_PREFIXES)
 
 
 def is_private_chat(chat_id: int | str) -> bool:
@@ -80,6 +74,12 @@ def reserve_bot(*, bot_fingerprint: str, cost: int = 1) -> float:
     if not settings.TELEGRAM_PACING:
         return 0.0
     return ratelimit.reserve(bot_bucket(bot_fingerprint), rate_per_second=bot_rate_per_second(), cost=cost)
+
+
+def hold_bot(*, bot_fingerprint: str, seconds: float) -> None:
+    """Telegram answered 429: no process books the bot a slot sooner than ``seconds`` from now."""
+    if settings.TELEGRAM_PACING and seconds > 0:
+        ratelimit.reserve(bot_bucket(bot_fingerprint), rate_per_second=bot_rate_per_second(), after=seconds)
 
 
 def wait_for_send_slot(*, bot_fingerprint: str, chat_id: int | str | None, cost: int = 1) -> None:

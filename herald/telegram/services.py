@@ -8,6 +8,7 @@ tasks that claim batches of rows the same way and send each batch concurrently.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import json
@@ -32,6 +33,7 @@ from herald.telegram import client, pacing
 from herald.telegram.errors import (
     TelegramChatMigrated,
     TelegramError,
+    TelegramHeldBack,
     TelegramInvalidToken,
     TelegramRetryAfter,
 )
@@ -455,6 +457,9 @@ def _record_outcome(message: OutboundMessage, outcome: Any, *, in_drain: bool = 
     if isinstance(outcome, TelegramRetryAfter):
         delay = outcome.seconds + random.uniform(0, 0.25)  # noqa: S311 - jitter, not security
         _release(message, delay=delay, count_attempt=False, error=outcome)
+        if not isinstance(outcome, TelegramHeldBack):  # Telegram's own 429: every process waits it out
+            with contextlib.suppress(RateLimiterUnavailable):
+                pacing.hold_bot(bot_fingerprint=message.bot_fingerprint, seconds=outcome.seconds)
     elif isinstance(outcome, TelegramChatMigrated):
         _migrate(message, outcome)
     elif isinstance(outcome, TelegramError):

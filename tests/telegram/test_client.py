@@ -58,3 +58,27 @@ def test_a_forked_child_gets_its_own_working_gateway(shop_bot: SandboxBot) -> No
     os.waitpid(pid, 0)
     assert answer == {"username": shop_bot.username, "threads": 1}
     assert client.call(shop_bot.token, "getMe")["username"] == shop_bot.username  # the parent still works
+
+
+def test_after_a_429_the_bot_waits_it_out_instead_of_sending_into_it(
+    shop_bot: SandboxBot, ann: int, gateway: str
+) -> None:
+    import httpx
+
+    from herald.telegram.errors import TelegramHeldBack, TelegramRetryAfter
+
+    outcomes = []
+    for n in range(6):  # one chat, back to back: over its limit after the sandbox's burst of 3
+        try:
+            client.call(shop_bot.token, "sendMessage", chat_id=ann, text=f"update {n}")
+            outcomes.append("sent")
+        except TelegramHeldBack:
+            outcomes.append("held")
+        except TelegramRetryAfter:
+            outcomes.append("429")
+    assert outcomes == ["sent", "sent", "sent", "429", "held", "held"]
+    calls = httpx.get(f"{gateway}/sandbox/api/calls", params={"bot": shop_bot.username}).json()
+    # Telegram saw one send over the limit, not three
+    assert [call["status"] for call in calls if call["method"] == "sendMessage"] == [200, 200, 200, 429]
+    # what does not count against the limits still goes
+    assert client.call(shop_bot.token, "getMe")["username"] == shop_bot.username
