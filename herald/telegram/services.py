@@ -251,12 +251,14 @@ def outbox_enqueue_many(
     return len(rows)
 
 
-def _wake_drains(bot_fingerprint: str, count: int) -> None:
+def _wake_drains(bot_fingerprint: str, count: int, *, countdown: float | None = None) -> None:
     from herald.telegram.tasks import outbox_drain_task
 
     for _ in range(count):
         try:
-            outbox_drain_task.apply_async((bot_fingerprint,))
+            outbox_drain_task.apply_async(
+                (bot_fingerprint,), countdown=countdown if countdown and countdown > 0 else None
+            )
         except Exception:
             logger.exception("could not enqueue an outbox drain; the sweeper will re-drive its rows")
             return
@@ -318,8 +320,9 @@ def _release(
     count_attempt: bool,
     error: TelegramError | None = None,
     chat_slot_at: dt.datetime | None = None,
+    by_drain: bool = False,
 ) -> None:
-    """Back to pending, to be sent again after ``delay`` seconds."""
+    """Back to pending, to be sent again after ``delay`` seconds, by itself or ``by_drain`` of its bot."""
     updates: dict[str, Any] = {
         "status": Status.PENDING,
         "next_attempt_at": timezone.now() + dt.timedelta(seconds=delay),
@@ -331,7 +334,10 @@ def _release(
     if error is not None:
         updates.update(last_error=error.description, error_code=error.code)
     OutboundMessage.objects.filter(pk=message.pk, status=Status.SENDING).update(**updates)
-    _wake(message.pk, countdown=delay)
+    if by_drain:
+        _wake_drains(message.bot_fingerprint, 1, countdown=delay)
+    else:
+        _wake(message.pk, countdown=delay)
 
 
 def _finish(message: OutboundMessage, *, wake_next: bool = True, **fields: Any) -> bool:
@@ -415,8 +421,10 @@ def _pace(message: OutboundMessage) -> float | None:
         time.sleep(chat_wait)
     wait = pacing.reserve_bot(bot_fingerprint=message.bot_fingerprint, cost=cost)
     if wait > MAX_INLINE_WAIT_SECONDS:
-        # The bot's queue is long (many workers on one bot): come back rather than hold a worker.
-        _release(message, delay=wait, count_attempt=False)
+        # The bot is busy for a while (a fan-out, a retry-after): a drain takes the row then, with the
+        # bot's other rows, in one block of slots. Waking the row alone would book another slot, likely
+        # too far off again, and so on: each pass would waste a slot of the bot's.
+        _release(message, delay=wait, count_attempt=False, by_drain=True)
         return None
     return wait
 
