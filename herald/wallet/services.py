@@ -24,7 +24,8 @@ from typing import Any
 import httpx
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import DateTimeField, F, Value
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from herald.accounts.models import User
@@ -33,6 +34,7 @@ from herald.core.errors import Conflict, InvalidInput, NotFound
 from herald.core.http import guarded_client
 from herald.integrations.activation.client import ActivationClient, ActivationError, ActivationResult
 from herald.notify.services import notification_send
+from herald.wallet import ledger
 from herald.wallet.cache import offers_cache_clear, status_cache_store
 from herald.wallet.metrics import ACTIVATION_DURATION, ACTIVATIONS, EXTERNAL_CALL_DURATION, EXTERNAL_ERRORS
 from herald.wallet.models import (
@@ -178,18 +180,15 @@ def activation_request(
     offer = Offer.objects.filter(pk=offer_id, is_active=True).first()
     if offer is None:
         raise NotFound(f"There is no active offer {offer_id}.", code="offer_not_found")
-    account = account_for_user(user=user)
-    with transaction.atomic():
-        account = _account_lock(account.pk)
-        available = account.balance - account.held
-        if available < offer.price:
-            raise InsufficientBalance(
-                f"The offer costs {offer.price} {offer.currency}; the available balance is {available}.",
-                price=str(offer.price),
-                available=str(available),
-            )
-        txn = Transaction.objects.create(
-            account=account,
+    now = timezone.now()
+    # no savepoint of its own: an error leaves through the caller's block, which rolls back anyway
+    with transaction.atomic(savepoint=False):
+        placed = ledger.hold_place(user_id=user.pk, amount=offer.price, now=now)
+        if placed is None:
+            placed = _hold_place_or_refuse(user=user, offer=offer, now=now)
+        txn = Transaction(
+            id=uuid.uuid4(),
+            account=placed.instance(),
             kind=kind,
             amount=offer.price,
             currency=offer.currency,
@@ -199,12 +198,26 @@ def activation_request(
             idempotency_key=idempotency_key,
             request_hash=request_hash,
         )
-        Hold.objects.create(transaction=txn, account=account, amount=offer.price)
-        account.held += offer.price
-        account.save(update_fields=["held", "updated_at"])
+        ledger.row_insert(txn)
+        ledger.row_insert(Hold(transaction_id=txn.pk, account_id=placed.id, amount=offer.price))
         transaction.on_commit(lambda: status_cache_store(transaction_id=txn.id, transaction=txn))
         transaction.on_commit(lambda: activation_run_task.delay(str(txn.id)))
     return txn
+
+
+def _hold_place_or_refuse(*, user: User, offer: Offer, now: datetime) -> ledger.AccountRow:
+    """The hold did not fit: lock the account and say why, or place it if a deposit landed meanwhile."""
+    account = Account.objects.select_for_update().filter(user=user).first()
+    available = account.balance - account.held if account is not None else Decimal("0.00")
+    if account is not None and available >= offer.price:
+        placed = ledger.hold_place(user_id=user.pk, amount=offer.price, now=now)
+        if placed is not None:  # always, under the lock; checked for the type checker
+            return placed
+    raise InsufficientBalance(
+        f"The offer costs {offer.price} {offer.currency}; the available balance is {available}.",
+        price=str(offer.price),
+        available=str(available),
+    )
 
 
 def activation_request_idempotent(
@@ -304,44 +317,22 @@ def _transaction_finish(
 ) -> bool:
     """Moves a PENDING transaction to SUCCESS (posting its hold) or FAILED (voiding it), exactly once.
     Returns False when it had already ended (a repeated or late answer changes nothing)."""
-    txn = Transaction.objects.select_related("offer", "account").filter(pk=transaction_id).first()
-    if txn is None or txn.status != Transaction.Status.PENDING:
-        return False
     now = timezone.now()
     with transaction.atomic():
-        account = _account_lock(txn.account_id)
-        changed = Transaction.objects.filter(pk=txn.pk, status=Transaction.Status.PENDING).update(
+        ended = ledger.hold_resolve(
+            transaction_id=transaction_id,
             status=status,
-            external_reference=external_reference[:100],
-            last_error=error[:2000],
-            completed_at=now,
-            updated_at=now,
+            now=now,
+            external_reference=external_reference,
+            error=error,
         )
-        if not changed:
+        if ended is None:
             return False
-        txn.status, txn.completed_at, txn.updated_at = status, now, now
-        txn.external_reference, txn.last_error = external_reference[:100], error[:2000]
-        hold_status = Hold.Status.POSTED if status == Transaction.Status.SUCCESS else Hold.Status.VOIDED
-        resolved = Hold.objects.filter(transaction_id=txn.pk, status=Hold.Status.ACTIVE).update(
-            status=hold_status, resolved_at=now
-        )
-        if resolved != 1:  # the ledger would lose or mint money: stop and roll back
-            raise RuntimeError(f"transaction {txn.pk} has no active hold to resolve")
-        if status == Transaction.Status.SUCCESS:
-            _entry_write(
-                account=account,
-                txn=txn,
-                kind=LedgerEntry.Kind.DEBIT,
-                amount=-txn.amount,
-                held_change=-txn.amount,
-            )
-            if txn.offer is not None:
-                _subscription_extend(user_id=account.user_id, offer=txn.offer, now=now)
-        else:
-            account.held -= txn.amount
-            account.save(update_fields=["held", "updated_at"])
+        txn, account = ended
+        if status == Transaction.Status.SUCCESS and txn.offer_id is not None:
+            _subscription_extend(user_id=account.user_id, offer_id=txn.offer_id, now=now)
         if txn.partner_id is not None:
-            _partner_callback_create(transaction_id=txn.pk, partner_id=txn.partner_id, status=status)
+            _partner_callback_create(txn=txn, status=status)
         transaction.on_commit(lambda: status_cache_store(transaction_id=txn.pk, transaction=txn))
     ACTIVATIONS.labels(kind=txn.kind, status=status).inc()
     ACTIVATION_DURATION.labels(status=status).observe((now - txn.created_at).total_seconds())
@@ -360,16 +351,18 @@ def activation_fail(*, transaction_id: TransactionId, error: str) -> bool:
     return _transaction_finish(transaction_id=transaction_id, status=Transaction.Status.FAILED, error=error)
 
 
-def _subscription_extend(*, user_id: int, offer: Offer, now: datetime) -> Subscription:
-    validity = timedelta(days=offer.validity_days)
-    subscription = Subscription.objects.select_for_update().filter(user_id=user_id, offer=offer).first()
-    if subscription is None:
-        return Subscription.objects.create(
-            user_id=user_id, offer=offer, activated_at=now, expires_at=now + validity
+def _subscription_extend(*, user_id: int, offer_id: int, now: datetime) -> None:
+    """Extends the user's subscription by the offer's validity from its expiry (or from now, when it has
+    lapsed) in one UPDATE; the first purchase creates it."""
+    validity = timedelta(days=Offer.objects.values_list("validity_days", flat=True).get(pk=offer_id))
+    extended = Subscription.objects.filter(user_id=user_id, offer_id=offer_id).update(
+        expires_at=Greatest(F("expires_at"), Value(now, output_field=DateTimeField())) + validity,
+        updated_at=now,
+    )
+    if not extended:
+        Subscription.objects.create(
+            user_id=user_id, offer_id=offer_id, activated_at=now, expires_at=now + validity
         )
-    subscription.expires_at = max(subscription.expires_at, now) + validity
-    subscription.save(update_fields=["expires_at", "updated_at"])
-    return subscription
 
 
 @dataclass(frozen=True)
@@ -557,13 +550,12 @@ def signature_compute(*, secret: str, timestamp: str, body: bytes) -> str:
     return hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
 
 
-def _partner_callback_create(*, transaction_id: TransactionId, partner_id: int, status: str) -> None:
+def _partner_callback_create(*, txn: Transaction, status: str) -> None:
     from herald.wallet.tasks import partner_callback_deliver_task
 
-    partner = Partner.objects.get(pk=partner_id)
-    if not partner.callback_url:
+    partner = txn.partner
+    if partner is None or not partner.callback_url:
         return
-    txn = Transaction.objects.get(pk=transaction_id)
     payload = {
         "event": "transaction.status_changed",
         "transaction_id": str(txn.pk),
