@@ -1,12 +1,13 @@
-"""The ledger's hot path: a hold placed, posted or voided in a few SQL statements, each prepared once
-per model from its metadata and run with parameters adapted by the model's own fields.
+"""The ledger's hot path: a hold opened, posted or voided in a few SQL statements, written once per
+database from the models' metadata and run with parameters adapted by the models' own fields.
 
-Query building in the ORM cost more than the database work here, so these statements skip it. The
-guarantees stay in the database: the account's CHECK constraints, the conditional UPDATEs that let a
-hold and its transaction leave ``active`` / PENDING once, one entry per transaction and kind. Callers
-run these inside ``transaction.atomic()``; the account row stays locked from its UPDATE to the commit.
-Money arithmetic in SQL is wrapped in ROUND(..., 2): SQLite keeps decimals as floats, and rounding
-gives back the same float that storing the exact two-place value from Python gives.
+Building ORM queries cost more than the database work here, so these statements skip it. The
+guarantees stay in the database: the account's CHECK constraints (balance >= held >= 0), the
+conditional UPDATEs that let a transaction leave PENDING and its hold leave ``active`` once, one ledger
+entry per transaction and kind. Callers run these inside ``transaction.atomic()``; the account row
+stays locked from its UPDATE to the commit. Money arithmetic in SQL is wrapped in ROUND(..., 2): SQLite
+keeps decimals as floats, and rounding gives back the float that storing the exact two-place value
+gives, so the CHECK constraints compare like with like.
 """
 
 # ruff: noqa: S608 - the SQL is built from the models' table and column names, quoted by the backend;
@@ -14,23 +15,22 @@ gives back the same float that storing the exact two-place value from Python giv
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Field, Model
 
 from herald.wallet.models import Account, Hold, LedgerEntry, Transaction
 
 CENT = Decimal("0.01")
-M = TypeVar("M", bound=Model)
 Converter = Callable[[Any, Any, Any], Any]
-
-_sql: dict[tuple[str, str], str] = {}
-_converters: dict[tuple[str, type[Model]], list[tuple[Any, list[Converter]]]] = {}
+ACCOUNT_COLUMNS = ("id", "user_id", "balance", "held")
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,156 +42,212 @@ class AccountRow:
     balance: Decimal
     held: Decimal
 
-    def instance(self) -> Account:
+    def instance(self, alias: str = DEFAULT_DB_ALIAS) -> Account:
         # a loaded-fields-only instance (like ``.only()``), so txn.account.user_id needs no query
-        return Account.from_db(
-            connection.alias,
-            ["id", "user_id", "balance", "held"],
-            [self.id, self.user_id, self.balance, self.held],
+        return Account.from_db(alias, list(ACCOUNT_COLUMNS), [self.id, self.user_id, self.balance, self.held])
+
+
+@dataclass(frozen=True, slots=True)
+class _Insert:
+    sql: str
+    fields: tuple[Field[Any, Any], ...]
+    auto: Field[Any, Any] | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Statements:
+    """Every statement of the hot path for one database (and whether it has RETURNING)."""
+
+    returning: bool
+    hold_open: str
+    hold_post: str
+    hold_void: str
+    account_by_user: str
+    account_by_id: str
+    transaction_end: str
+    transaction_read: str
+    hold_resolve: str
+    inserts: dict[type[Model], _Insert]
+    transaction_converters: tuple[tuple[Any, tuple[Converter, ...]], ...]
+
+
+_statements_by_db: dict[tuple[str, str, bool], _Statements] = {}
+
+
+def _db() -> tuple[BaseDatabaseWrapper, _Statements]:
+    conn = connections[DEFAULT_DB_ALIAS]
+    # UPDATE/INSERT ... RETURNING: PostgreSQL, and SQLite from 3.35 (Django's flag for that support)
+    returning = bool(conn.features.can_return_columns_from_insert)
+    key = (conn.alias, conn.vendor, returning)
+    statements = _statements_by_db.get(key)
+    if statements is None:
+        statements = _statements_by_db[key] = _statements_build(conn, returning)
+    return conn, statements
+
+
+def _statements_build(conn: BaseDatabaseWrapper, returning: bool) -> _Statements:
+    q = conn.ops.quote_name
+
+    def col(model: type[Model], name: str) -> str:
+        return str(q(str(model._meta.get_field(name).column)))  # type: ignore[union-attr]
+
+    def update(model: type[Model], set_sql: str, where: str, result: str) -> str:
+        sql = f"UPDATE {q(model._meta.db_table)} SET {set_sql} WHERE {where}"
+        return f"{sql} RETURNING {result}" if returning else sql
+
+    def insert(model: type[Model]) -> _Insert:
+        meta = model._meta
+        auto: Field[Any, Any] | None = meta.auto_field
+        fields = tuple(f for f in meta.local_concrete_fields if f is not auto)
+        sql = (
+            f"INSERT INTO {q(meta.db_table)} ({', '.join(q(f.column) for f in fields)}) "
+            f"VALUES ({', '.join(['%s'] * len(fields))})"
         )
+        if auto is not None and returning:
+            sql += f" RETURNING {q(auto.column)}"
+        return _Insert(sql=sql, fields=fields, auto=auto)
 
-
-def _returning() -> bool:
-    # UPDATE/INSERT ... RETURNING: PostgreSQL, and SQLite from 3.35 (Django's flag for the same support)
-    return bool(connection.features.can_return_columns_from_insert)
-
-
-def _q(name: str) -> str:
-    return str(connection.ops.quote_name(name))
-
-
-def _col(model: type[Model], name: str) -> str:
-    return _q(str(model._meta.get_field(name).column))  # type: ignore[union-attr]
-
-
-def _table(model: type[Model]) -> str:
-    return _q(model._meta.db_table)
-
-
-def _statement(key: str, build: Callable[[], str]) -> str:
-    cache_key = (f"{connection.vendor}:{_returning()}", key)
-    sql = _sql.get(cache_key)
-    if sql is None:
-        sql = _sql[cache_key] = build()
-    return sql
+    account, held, balance = q(Account._meta.db_table), col(Account, "held"), col(Account, "balance")
+    account_columns = ", ".join(col(Account, name) for name in ACCOUNT_COLUMNS)
+    updated = col(Account, "updated_at")
+    txn_columns = ", ".join(q(f.column) for f in Transaction._meta.concrete_fields)
+    txn_set = ", ".join(
+        f"{col(Transaction, name)} = %s"
+        for name in ("status", "external_reference", "last_error", "completed_at", "updated_at")
+    )
+    converters = []
+    for field in Transaction._meta.concrete_fields:
+        expression = field.get_col(Transaction._meta.db_table)
+        funcs = (*conn.ops.get_db_converters(expression), *expression.get_db_converters(conn))
+        converters.append((expression, funcs))
+    return _Statements(
+        returning=returning,
+        hold_open=update(
+            Account,
+            f"{held} = ROUND({held} + %s, 2), {updated} = %s",
+            f"{col(Account, 'user_id')} = %s AND {balance} >= ROUND({held} + %s, 2)",
+            account_columns,
+        ),
+        hold_post=update(
+            Account,
+            f"{balance} = ROUND({balance} - %s, 2), {held} = ROUND({held} - %s, 2), {updated} = %s",
+            f"{col(Account, 'id')} = %s",
+            account_columns,
+        ),
+        hold_void=update(
+            Account,
+            f"{held} = ROUND({held} - %s, 2), {updated} = %s",
+            f"{col(Account, 'id')} = %s",
+            account_columns,
+        ),
+        account_by_user=f"SELECT {account_columns} FROM {account} WHERE {col(Account, 'user_id')} = %s",
+        account_by_id=f"SELECT {account_columns} FROM {account} WHERE {col(Account, 'id')} = %s",
+        transaction_end=update(
+            Transaction,
+            txn_set,
+            f"{col(Transaction, 'id')} = %s AND {col(Transaction, 'status')} = %s",
+            txn_columns,
+        ),
+        transaction_read=(
+            f"SELECT {txn_columns} FROM {q(Transaction._meta.db_table)} WHERE {col(Transaction, 'id')} = %s"
+        ),
+        hold_resolve=(
+            f"UPDATE {q(Hold._meta.db_table)} "
+            f"SET {col(Hold, 'status')} = %s, {col(Hold, 'resolved_at')} = %s "
+            f"WHERE {col(Hold, 'transaction')} = %s AND {col(Hold, 'status')} = %s"
+        ),
+        inserts={model: insert(model) for model in (Transaction, Hold, LedgerEntry)},
+        transaction_converters=tuple(converters),
+    )
 
 
 def _money(value: Any) -> Decimal:
-    """A column read back as Decimal: PostgreSQL sends Decimal, SQLite an int or float."""
+    """A column read back as Decimal: PostgreSQL sends Decimal, SQLite an int or a float."""
     if isinstance(value, Decimal):
         return value
     return Decimal(repr(value)).quantize(CENT)
 
 
-def _db_now(now: datetime) -> Any:
-    return connection.ops.adapt_datetimefield_value(now)
-
-
-def _from_row(model: type[M], row: Sequence[Any]) -> M:
-    """A full instance from a row of all concrete columns in field order, converted as a query would."""
-    key = (connection.vendor, model)
-    converters = _converters.get(key)
-    if converters is None:
-        converters = []
-        for field in model._meta.concrete_fields:
-            col = field.get_col(model._meta.db_table)
-            converters.append(
-                (col, [*connection.ops.get_db_converters(col), *col.get_db_converters(connection)])
-            )
-        _converters[key] = converters
-    values = []
-    for value, (col, funcs) in zip(row, converters, strict=True):
-        for func in funcs:
-            value = func(value, col, connection)
-        values.append(value)
-    return model.from_db(connection.alias, [f.attname for f in model._meta.concrete_fields], values)
-
-
-def _all_columns(model: type[Model]) -> str:
-    return ", ".join(_q(f.column) for f in model._meta.concrete_fields)
-
-
-def row_insert(instance: Model) -> None:
-    """INSERT of a new instance, as ``save(force_insert=True)`` writes it (auto_now fields included,
-    the auto primary key read back), without the ORM's query compilation; no signals are sent."""
-    model = type(instance)
-    meta = model._meta
-    auto: Field[Any, Any] | None = meta.auto_field
-    fields = [f for f in meta.local_concrete_fields if f is not auto]
-
-    def build() -> str:
-        sql = (
-            f"INSERT INTO {_table(model)} ({', '.join(_q(f.column) for f in fields)}) "
-            f"VALUES ({', '.join(['%s'] * len(fields))})"
-        )
-        if auto is not None and _returning():
-            sql += f" RETURNING {_q(auto.column)}"
-        return sql
-
-    sql = _statement(f"insert:{meta.label}", build)
-    params = [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields]
-    with connection.cursor() as cursor:
+def _update_one(
+    conn: BaseDatabaseWrapper, statements: _Statements, sql: str, params: Sequence[Any], read: str, key: Any
+) -> Sequence[Any] | None:
+    """Runs an UPDATE of one row and returns the row after it, or None when the condition matched none;
+    without RETURNING, the row is read back by ``read`` with ``key`` (the UPDATE holds its lock)."""
+    with conn.cursor() as cursor:
         cursor.execute(sql, params)
-        if auto is not None:
-            if _returning():
-                pk = cursor.fetchone()[0]
-            else:
-                pk = connection.ops.last_insert_id(cursor, meta.db_table, auto.column)
-            setattr(instance, auto.attname, pk)
-    instance._state.adding = False
-    instance._state.db = connection.alias
-
-
-def _account_update(
-    *,
-    key: str,
-    set_sql: str,
-    set_params: list[Any],
-    by: str,
-    value: int,
-    condition: str = "",
-    extra: Sequence[Any] = (),
-) -> AccountRow | None:
-    """UPDATE of the account whose column ``by`` is ``value`` (and ``condition`` holds), returning its new
-    state, or None when no row matched. The row stays locked by the UPDATE until commit."""
-    table, columns = _table(Account), "id, user_id, balance, held"
-    where = f"{_col(Account, by)} = %s" + (f" AND {condition}" if condition else "")
-    params = [*set_params, value, *extra]
-    if _returning():
-        sql = _statement(key, lambda: f"UPDATE {table} SET {set_sql} WHERE {where} RETURNING {columns}")
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
+        if statements.returning:
             rows = cursor.fetchall()
-        if not rows:
+            return rows[0] if rows else None
+        if cursor.rowcount != 1:
             return None
-        row = rows[0]
-    else:
-        sql = _statement(key, lambda: f"UPDATE {table} SET {set_sql} WHERE {where}")
-        select = _statement(
-            f"{key}:read", lambda: f"SELECT {columns} FROM {table} WHERE {_col(Account, by)} = %s"
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            if cursor.rowcount != 1:
-                return None
-            cursor.execute(select, [value])
-            row = cursor.fetchone()
+        cursor.execute(read, [key])
+        row: Sequence[Any] | None = cursor.fetchone()
+        return row
+
+
+def _account_row(row: Sequence[Any] | None) -> AccountRow | None:
+    if row is None:
+        return None
     return AccountRow(id=row[0], user_id=row[1], balance=_money(row[2]), held=_money(row[3]))
 
 
-def hold_place(*, user_id: int, amount: Decimal, now: datetime) -> AccountRow | None:
-    """Sets ``amount`` aside on the user's account if its available balance covers it: one conditional
-    UPDATE. None when it does not (or the user has no account); nothing is written then."""
-    held, balance, updated_at = _col(Account, "held"), _col(Account, "balance"), _col(Account, "updated_at")
-    return _account_update(
-        key="hold_place",
-        set_sql=f"{held} = ROUND({held} + %s, 2), {updated_at} = %s",
-        set_params=[amount, _db_now(now)],
-        by="user_id",
-        value=user_id,
-        condition=f"{balance} >= ROUND({held} + %s, 2)",
-        extra=[amount],
+def _insert(conn: BaseDatabaseWrapper, statements: _Statements, instance: Model) -> None:
+    """INSERT of a new instance as ``save(force_insert=True)`` writes it (auto_now fields set, the auto
+    primary key read back), without compiling a query; no signals are sent (none are connected)."""
+    plan = statements.inserts[type(instance)]
+    params = [f.get_db_prep_save(f.pre_save(instance, True), conn) for f in plan.fields]
+    with conn.cursor() as cursor:
+        cursor.execute(plan.sql, params)
+        if plan.auto is not None:
+            if statements.returning:
+                pk = cursor.fetchone()[0]
+            else:
+                pk = conn.ops.last_insert_id(cursor, type(instance)._meta.db_table, plan.auto.column)
+            setattr(instance, plan.auto.attname, pk)
+    instance._state.adding = False
+    instance._state.db = conn.alias
+
+
+def _insert_values(
+    conn: BaseDatabaseWrapper, statements: _Statements, model: type[Model], values: dict[str, Any]
+) -> None:
+    """INSERT of a row given by attribute name (the rest take their defaults), when no instance is
+    needed afterwards; the auto primary key is left to the database."""
+    plan = statements.inserts[model]
+    params = [
+        f.get_db_prep_save(values[f.attname] if f.attname in values else f.get_default(), conn)
+        for f in plan.fields
+    ]
+    sql = plan.sql.partition(" RETURNING ")[0]
+    with conn.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def hold_open(*, user_id: int, amount: Decimal, now: datetime, **fields: Any) -> Transaction | None:
+    """A PENDING transaction (``fields``: kind, currency, offer, partner, reference, ...) with a hold of
+    ``amount`` on the user's account, if its available balance covers it: one conditional UPDATE of the
+    account and two INSERTs. None when it does not, or the user has no account; nothing is written then.
+
+    On PostgreSQL an UPDATE that meets a concurrent one waits for it and re-checks the condition on the
+    row it left; SQLite runs one writer at a time (BEGIN IMMEDIATE)."""
+    conn, statements = _db()
+    row = _update_one(
+        conn,
+        statements,
+        statements.hold_open,
+        [amount, conn.ops.adapt_datetimefield_value(now), user_id, amount],
+        statements.account_by_user,
+        user_id,
     )
+    account = _account_row(row)
+    if account is None:
+        return None
+    fields.setdefault("id", uuid.uuid4())
+    txn = Transaction(account=account.instance(conn.alias), amount=amount, **fields)
+    _insert(conn, statements, txn)
+    hold = {"transaction_id": txn.pk, "account_id": account.id, "amount": amount, "created_at": now}
+    _insert_values(conn, statements, Hold, hold)
+    return txn
 
 
 def hold_resolve(
@@ -200,109 +256,76 @@ def hold_resolve(
     """Ends a PENDING transaction: SUCCESS posts its hold (the balance goes down by the amount, with a
     debit entry), FAILED voids it (the amount is available again). None when the transaction was not
     PENDING: a repeated or late answer writes nothing. Raises if the hold was not active, so that the
-    caller's transaction rolls back instead of losing or minting money."""
-    success = status == Transaction.Status.SUCCESS
-    txn = _transaction_end(
-        transaction_id=transaction_id,
-        status=status,
-        now=now,
-        external_reference=external_reference[:100],
-        error=error[:2000],
+    caller's transaction rolls back rather than lose or mint money."""
+    conn, statements = _db()
+    db_now = conn.ops.adapt_datetimefield_value(now)
+    pk = Transaction._meta.pk.get_db_prep_value(transaction_id, conn)
+    row = _update_one(
+        conn,
+        statements,
+        statements.transaction_end,
+        [
+            status,
+            external_reference[:100],
+            error[:2000],
+            db_now,
+            db_now,
+            pk,
+            Transaction.Status.PENDING.value,
+        ],
+        statements.transaction_read,
+        pk,
     )
-    if txn is None:
+    if row is None:
         return None
-    db_now = _db_now(now)
-    hold_sql = _statement(
-        "hold_resolve",
-        lambda: (
-            f"UPDATE {_table(Hold)} SET {_col(Hold, 'status')} = %s, {_col(Hold, 'resolved_at')} = %s "
-            f"WHERE {_col(Hold, 'transaction')} = %s AND {_col(Hold, 'status')} = %s"
-        ),
-    )
-    txn_pk = Transaction._meta.pk.get_db_prep_value(txn.pk, connection)
-    with connection.cursor() as cursor:
+    txn = _transaction_from_row(conn, statements, row)
+    success = status == Transaction.Status.SUCCESS
+    with conn.cursor() as cursor:
         cursor.execute(
-            hold_sql,
+            statements.hold_resolve,
             [
                 Hold.Status.POSTED.value if success else Hold.Status.VOIDED.value,
                 db_now,
-                txn_pk,
+                pk,
                 Hold.Status.ACTIVE.value,
             ],
         )
-        resolved = cursor.rowcount
-    if resolved != 1:
-        raise RuntimeError(f"transaction {txn.pk} has no active hold to resolve")
-    held, balance, updated_at = _col(Account, "held"), _col(Account, "balance"), _col(Account, "updated_at")
+        if cursor.rowcount != 1:
+            raise RuntimeError(f"transaction {txn.pk} has no active hold to resolve")
     if success:
-        account = _account_update(
-            key="hold_post",
-            set_sql=(
-                f"{balance} = ROUND({balance} - %s, 2), {held} = ROUND({held} - %s, 2), {updated_at} = %s"
-            ),
-            set_params=[txn.amount, txn.amount, db_now],
-            by="id",
-            value=txn.account_id,
+        params = [txn.amount, txn.amount, db_now, txn.account_id]
+        row = _update_one(
+            conn, statements, statements.hold_post, params, statements.account_by_id, txn.account_id
         )
     else:
-        account = _account_update(
-            key="hold_void",
-            set_sql=f"{held} = ROUND({held} - %s, 2), {updated_at} = %s",
-            set_params=[txn.amount, db_now],
-            by="id",
-            value=txn.account_id,
+        params = [txn.amount, db_now, txn.account_id]
+        row = _update_one(
+            conn, statements, statements.hold_void, params, statements.account_by_id, txn.account_id
         )
+    account = _account_row(row)
     if account is None:
         raise RuntimeError(f"transaction {txn.pk} has no account")
     if success:
-        row_insert(
-            LedgerEntry(
-                account_id=account.id,
-                transaction_id=txn.pk,
-                kind=LedgerEntry.Kind.DEBIT.value,
-                amount=-txn.amount,
-                balance_after=account.balance,
-            )
-        )
-    txn.account = account.instance()
+        entry = {
+            "account_id": account.id,
+            "transaction_id": txn.pk,
+            "kind": LedgerEntry.Kind.DEBIT.value,
+            "amount": -txn.amount,
+            "balance_after": account.balance,
+            "created_at": now,
+        }
+        _insert_values(conn, statements, LedgerEntry, entry)
+    txn.account = account.instance(conn.alias)
     return txn, account
 
 
-def _transaction_end(
-    *, transaction_id: Any, status: str, now: datetime, external_reference: str, error: str
-) -> Transaction | None:
-    """PENDING -> ``status`` by one conditional UPDATE, returning the row, or None if it was not PENDING."""
-    table = _table(Transaction)
-    set_sql = ", ".join(
-        f"{_col(Transaction, name)} = %s"
-        for name in ("status", "external_reference", "last_error", "completed_at", "updated_at")
-    )
-    where = f"{_col(Transaction, 'id')} = %s AND {_col(Transaction, 'status')} = %s"
-    db_now = _db_now(now)
-    pk = Transaction._meta.pk.get_db_prep_value(transaction_id, connection)
-    params = [status, external_reference, error, db_now, db_now, pk, Transaction.Status.PENDING.value]
-    with connection.cursor() as cursor:
-        if _returning():
-            sql = _statement(
-                "transaction_end",
-                lambda: f"UPDATE {table} SET {set_sql} WHERE {where} RETURNING {_all_columns(Transaction)}",
-            )
-            cursor.execute(sql, params)
-            rows = cursor.fetchall()
-            if not rows:
-                return None
-            row = rows[0]
-        else:
-            sql = _statement("transaction_end", lambda: f"UPDATE {table} SET {set_sql} WHERE {where}")
-            cursor.execute(sql, params)
-            if cursor.rowcount != 1:
-                return None
-            select = _statement(
-                "transaction_end:read",
-                lambda: (
-                    f"SELECT {_all_columns(Transaction)} FROM {table} WHERE {_col(Transaction, 'id')} = %s"
-                ),
-            )
-            cursor.execute(select, [pk])
-            row = cursor.fetchone()
-    return _from_row(Transaction, row)
+def _transaction_from_row(
+    conn: BaseDatabaseWrapper, statements: _Statements, row: Sequence[Any]
+) -> Transaction:
+    """A full Transaction from a row of all its columns, converted as a query would convert them."""
+    values = []
+    for value, (expression, funcs) in zip(row, statements.transaction_converters, strict=True):
+        for func in funcs:
+            value = func(value, expression, conn)
+        values.append(value)
+    return Transaction.from_db(conn.alias, [f.attname for f in Transaction._meta.concrete_fields], values)

@@ -41,7 +41,6 @@ from herald.wallet.models import (
     Account,
     ActivationAttempt,
     ExpiryNotice,
-    Hold,
     IdempotencyRecord,
     LedgerEntry,
     Offer,
@@ -172,47 +171,47 @@ def activation_request(
     reference: str = "",
     idempotency_key: str = "",
     request_hash: str = "",
+    transaction_id: uuid.UUID | None = None,
 ) -> Transaction:
-    """Places a hold for the offer's price and creates a PENDING transaction; the activation task runs
-    after commit. 404 for an unknown or inactive offer, 400 ``insufficient_balance``."""
+    """Places a hold for the offer's price and creates a PENDING transaction (with ``transaction_id`` when
+    given); the activation task runs after commit. 404 for an unknown or inactive offer, 400
+    ``insufficient_balance``."""
     from herald.wallet.tasks import activation_run_task
 
     offer = Offer.objects.filter(pk=offer_id, is_active=True).first()
     if offer is None:
         raise NotFound(f"There is no active offer {offer_id}.", code="offer_not_found")
-    now = timezone.now()
+    fields: dict[str, Any] = {
+        "id": transaction_id or uuid.uuid4(),
+        "kind": kind,
+        "currency": offer.currency,
+        "offer": offer,
+        "partner": partner,
+        "reference": reference,
+        "idempotency_key": idempotency_key,
+        "request_hash": request_hash,
+    }
     # no savepoint of its own: an error leaves through the caller's block, which rolls back anyway
     with transaction.atomic(savepoint=False):
-        placed = ledger.hold_place(user_id=user.pk, amount=offer.price, now=now)
-        if placed is None:
-            placed = _hold_place_or_refuse(user=user, offer=offer, now=now)
-        txn = Transaction(
-            id=uuid.uuid4(),
-            account=placed.instance(),
-            kind=kind,
-            amount=offer.price,
-            currency=offer.currency,
-            offer=offer,
-            partner=partner,
-            reference=reference,
-            idempotency_key=idempotency_key,
-            request_hash=request_hash,
-        )
-        ledger.row_insert(txn)
-        ledger.row_insert(Hold(transaction_id=txn.pk, account_id=placed.id, amount=offer.price))
+        txn = ledger.hold_open(user_id=user.pk, amount=offer.price, now=timezone.now(), **fields)
+        if txn is None:
+            _hold_refusal_check(user=user, offer=offer)
+            # a deposit landed between the UPDATE and the check: under the account's lock it fits now
+            txn = ledger.hold_open(user_id=user.pk, amount=offer.price, now=timezone.now(), **fields)
+            if txn is None:
+                raise RuntimeError(f"the hold for {offer.price} did not fit under the account's lock")
         transaction.on_commit(lambda: status_cache_store(transaction_id=txn.id, transaction=txn))
         transaction.on_commit(lambda: activation_run_task.delay(str(txn.id)))
     return txn
 
 
-def _hold_place_or_refuse(*, user: User, offer: Offer, now: datetime) -> ledger.AccountRow:
-    """The hold did not fit: lock the account and say why, or place it if a deposit landed meanwhile."""
+def _hold_refusal_check(*, user: User, offer: Offer) -> None:
+    """Raises ``insufficient_balance`` with the available amount, read under the account's lock; returns
+    only when the hold fits after all (a deposit committed after the refused UPDATE)."""
     account = Account.objects.select_for_update().filter(user=user).first()
     available = account.balance - account.held if account is not None else Decimal("0.00")
-    if account is not None and available >= offer.price:
-        placed = ledger.hold_place(user_id=user.pk, amount=offer.price, now=now)
-        if placed is not None:  # always, under the lock; checked for the type checker
-            return placed
+    if available >= offer.price:
+        return
     raise InsufficientBalance(
         f"The offer costs {offer.price} {offer.currency}; the available balance is {available}.",
         price=str(offer.price),
@@ -231,12 +230,21 @@ def activation_request_idempotent(
         return _idempotent_replay(record=record, digest=digest)
     try:
         with transaction.atomic():
+            # the key first: a concurrent request with it waits here, then replays this answer
+            transaction_id = uuid.uuid4()
             record = IdempotencyRecord.objects.create(
-                user=user, key=idempotency_key, request_hash=digest, response={}
+                user=user,
+                key=idempotency_key,
+                request_hash=digest,
+                response={"transaction_id": str(transaction_id), "status": Transaction.Status.PENDING.value},
             )
-            txn = activation_request(user=user, offer_id=offer_id, kind=kind, idempotency_key=idempotency_key)
-            record.response = {"transaction_id": str(txn.id), "status": txn.status}
-            record.save(update_fields=["response"])
+            activation_request(
+                user=user,
+                offer_id=offer_id,
+                kind=kind,
+                idempotency_key=idempotency_key,
+                transaction_id=transaction_id,
+            )
     except IntegrityError:  # a concurrent request with the same key committed first
         record = IdempotencyRecord.objects.get(user=user, key=idempotency_key)
         return _idempotent_replay(record=record, digest=digest)
