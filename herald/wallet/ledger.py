@@ -15,6 +15,7 @@ gives, so the CHECK constraints compare like with like.
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -69,6 +70,9 @@ class _Statements:
     hold_resolve: str
     inserts: dict[type[Model], _Insert]
     transaction_converters: tuple[tuple[Any, tuple[Converter, ...]], ...]
+    # PostgreSQL: each of hold_open and hold_resolve as one statement (data-modifying WITH)
+    open_combined: str | None = None
+    resolve_combined: str | None = None
 
 
 _statements_by_db: dict[tuple[str, str, bool], _Statements] = {}
@@ -120,7 +124,7 @@ def _statements_build(conn: BaseDatabaseWrapper, returning: bool) -> _Statements
         expression = field.get_col(Transaction._meta.db_table)
         funcs = (*conn.ops.get_db_converters(expression), *expression.get_db_converters(conn))
         converters.append((expression, funcs))
-    return _Statements(
+    statements = _Statements(
         returning=returning,
         hold_open=update(
             Account,
@@ -159,6 +163,75 @@ def _statements_build(conn: BaseDatabaseWrapper, returning: bool) -> _Statements
         inserts={model: insert(model) for model in (Transaction, Hold, LedgerEntry)},
         transaction_converters=tuple(converters),
     )
+    if conn.vendor != "postgresql" or not returning:
+        return statements
+    open_combined, resolve_combined = _combined_build(conn, statements)
+    return dataclasses.replace(statements, open_combined=open_combined, resolve_combined=resolve_combined)
+
+
+def _combined_build(conn: BaseDatabaseWrapper, statements: _Statements) -> tuple[str, str]:
+    """The PostgreSQL forms: the same UPDATEs and INSERTs chained through RETURNING in one statement,
+    one round trip instead of three or four. Every step depends on the one before it, so a refused hold
+    or an ended transaction writes nothing; the caller checks what the last SELECT returns."""
+    q = conn.ops.quote_name
+
+    def col(model: type[Model], name: str) -> str:
+        return str(q(str(model._meta.get_field(name).column)))  # type: ignore[union-attr]
+
+    def values(model: type[Model], sources: dict[str, str]) -> tuple[str, str]:
+        # INSERT ... SELECT: the literals are cast to the columns' types (a bare NULL would be text)
+        fields = statements.inserts[model].fields
+        columns = ", ".join(q(f.column) for f in fields)
+        exprs = ", ".join(sources.get(f.attname, f"CAST(%s AS {_cast_type(f, conn)})") for f in fields)
+        return columns, exprs
+
+    txn_table, hold_table = q(Transaction._meta.db_table), q(Hold._meta.db_table)
+    account_table, entry_table = q(Account._meta.db_table), q(LedgerEntry._meta.db_table)
+    txn_id, account_id = col(Transaction, "id"), col(Account, "id")
+    account_out = ", ".join(f"a.{col(Account, name)}" for name in ACCOUNT_COLUMNS)
+    txn_out = ", ".join(f"t.{q(f.column)}" for f in Transaction._meta.concrete_fields)
+
+    t_columns, t_values = values(Transaction, {"account_id": f"a.{account_id}"})
+    h_columns, h_values = values(Hold, {"transaction_id": f"t.{txn_id}", "account_id": f"a.{account_id}"})
+    open_combined = (
+        f"WITH a AS ({statements.hold_open}), "
+        f"t AS (INSERT INTO {txn_table} ({t_columns}) SELECT {t_values} FROM a RETURNING {txn_id}), "
+        f"h AS (INSERT INTO {hold_table} ({h_columns}) SELECT {h_values} FROM t, a) "
+        f"SELECT {account_out} FROM a"
+    )
+
+    def acc(name: str) -> str:
+        return f"{account_table}.{col(Account, name)}"
+
+    amount = f"t.{col(Transaction, 'amount')}"
+    e_columns, e_values = values(
+        LedgerEntry,
+        {
+            "account_id": f"a.{account_id}",
+            "transaction_id": f"t.{txn_id}",
+            "amount": f"-{amount}",
+            "balance_after": f"a.{col(Account, 'balance')}",
+        },
+    )
+    hold_status = col(Hold, "status")
+    resolve_combined = (
+        f"WITH t AS ({statements.transaction_end}), "
+        f"h AS (UPDATE {hold_table} SET {hold_status} = %s, {col(Hold, 'resolved_at')} = %s "
+        f"WHERE {col(Hold, 'transaction')} IN (SELECT {txn_id} FROM t) AND {hold_status} = %s RETURNING 1), "
+        # the balance goes down by amount * 1 when posted, amount * 0 when voided
+        f"a AS (UPDATE {account_table} "
+        f"SET {col(Account, 'balance')} = ROUND({acc('balance')} - {amount} * %s, 2), "
+        f"{col(Account, 'held')} = ROUND({acc('held')} - {amount}, 2), {col(Account, 'updated_at')} = %s "
+        f"FROM t WHERE {acc('id')} = t.{col(Transaction, 'account')} "
+        f"RETURNING {', '.join(acc(name) for name in ACCOUNT_COLUMNS)}), "
+        f"e AS (INSERT INTO {entry_table} ({e_columns}) SELECT {e_values} FROM a, t WHERE %s) "
+        f"SELECT {txn_out}, (SELECT count(*) FROM h), {account_out} FROM t LEFT JOIN a ON true"
+    )
+    return open_combined, resolve_combined
+
+
+def _cast_type(field: Field[Any, Any], conn: BaseDatabaseWrapper) -> str:
+    return str(field.cast_db_type(conn))  # type: ignore[attr-defined]
 
 
 def _money(value: Any) -> Decimal:
@@ -214,13 +287,22 @@ def _insert_values(
     """INSERT of a row given by attribute name (the rest take their defaults), when no instance is
     needed afterwards; the auto primary key is left to the database."""
     plan = statements.inserts[model]
-    params = [
-        f.get_db_prep_save(values[f.attname] if f.attname in values else f.get_default(), conn)
-        for f in plan.fields
-    ]
-    sql = plan.sql.partition(" RETURNING ")[0]
     with conn.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(plan.sql.partition(" RETURNING ")[0], _field_params(conn, plan.fields, values))
+
+
+def _field_params(
+    conn: BaseDatabaseWrapper,
+    fields: Sequence[Field[Any, Any]],
+    values: dict[str, Any],
+    skip: Sequence[str] = (),
+) -> list[Any]:
+    """The fields' values adapted for the database (the rest take their defaults), ``skip`` left out."""
+    return [
+        f.get_db_prep_save(values[f.attname] if f.attname in values else f.get_default(), conn)
+        for f in fields
+        if f.attname not in skip
+    ]
 
 
 def hold_open(*, user_id: int, amount: Decimal, now: datetime, **fields: Any) -> Transaction | None:
@@ -231,21 +313,35 @@ def hold_open(*, user_id: int, amount: Decimal, now: datetime, **fields: Any) ->
     On PostgreSQL an UPDATE that meets a concurrent one waits for it and re-checks the condition on the
     row it left; SQLite runs one writer at a time (BEGIN IMMEDIATE)."""
     conn, statements = _db()
+    fields.setdefault("id", uuid.uuid4())
+    txn = Transaction(amount=amount, **fields)
+    account_params = [amount, conn.ops.adapt_datetimefield_value(now), user_id, amount]
+    hold = {"amount": amount, "created_at": now}
+    if statements.open_combined is not None:
+        txn_fields = statements.inserts[Transaction].fields
+        txn_params = [
+            f.get_db_prep_save(f.pre_save(txn, True), conn) for f in txn_fields if f.attname != "account_id"
+        ]
+        hold_params = _field_params(
+            conn, statements.inserts[Hold].fields, hold, skip=("transaction_id", "account_id")
+        )
+        with conn.cursor() as cursor:
+            cursor.execute(statements.open_combined, [*account_params, *txn_params, *hold_params])
+            account = _account_row(cursor.fetchone())
+        if account is None:
+            return None
+        txn.account = account.instance(conn.alias)
+        txn._state.adding, txn._state.db = False, conn.alias
+        return txn
     row = _update_one(
-        conn,
-        statements,
-        statements.hold_open,
-        [amount, conn.ops.adapt_datetimefield_value(now), user_id, amount],
-        statements.account_by_user,
-        user_id,
+        conn, statements, statements.hold_open, account_params, statements.account_by_user, user_id
     )
     account = _account_row(row)
     if account is None:
         return None
-    fields.setdefault("id", uuid.uuid4())
-    txn = Transaction(account=account.instance(conn.alias), amount=amount, **fields)
+    txn.account = account.instance(conn.alias)
     _insert(conn, statements, txn)
-    hold = {"transaction_id": txn.pk, "account_id": account.id, "amount": amount, "created_at": now}
+    hold.update(transaction_id=txn.pk, account_id=account.id)
     _insert_values(conn, statements, Hold, hold)
     return txn
 
@@ -260,36 +356,54 @@ def hold_resolve(
     conn, statements = _db()
     db_now = conn.ops.adapt_datetimefield_value(now)
     pk = Transaction._meta.pk.get_db_prep_value(transaction_id, conn)
-    row = _update_one(
-        conn,
-        statements,
-        statements.transaction_end,
-        [
-            status,
-            external_reference[:100],
-            error[:2000],
-            db_now,
-            db_now,
-            pk,
-            Transaction.Status.PENDING.value,
-        ],
-        statements.transaction_read,
+    success = status == Transaction.Status.SUCCESS
+    hold_status = Hold.Status.POSTED.value if success else Hold.Status.VOIDED.value
+    end_params = [
+        status,
+        external_reference[:100],
+        error[:2000],
+        db_now,
+        db_now,
         pk,
+        Transaction.Status.PENDING.value,
+    ]
+    entry = {"kind": LedgerEntry.Kind.DEBIT.value, "created_at": now}
+    if statements.resolve_combined is not None:
+        entry_params = _field_params(
+            conn,
+            statements.inserts[LedgerEntry].fields,
+            entry,
+            skip=("account_id", "transaction_id", "amount", "balance_after"),
+        )
+        params = [
+            *end_params,
+            *(hold_status, db_now, Hold.Status.ACTIVE.value),
+            *(1 if success else 0, db_now),
+            *entry_params,
+            success,
+        ]
+        with conn.cursor() as cursor:
+            cursor.execute(statements.resolve_combined, params)
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        width = len(statements.transaction_converters)
+        txn = _transaction_from_row(conn, statements, row[:width])
+        if row[width] != 1:
+            raise RuntimeError(f"transaction {txn.pk} has no active hold to resolve")
+        account = _account_row(row[width + 1 :] if row[width + 1] is not None else None)
+        if account is None:
+            raise RuntimeError(f"transaction {txn.pk} has no account")
+        txn.account = account.instance(conn.alias)
+        return txn, account
+    row = _update_one(
+        conn, statements, statements.transaction_end, end_params, statements.transaction_read, pk
     )
     if row is None:
         return None
     txn = _transaction_from_row(conn, statements, row)
-    success = status == Transaction.Status.SUCCESS
     with conn.cursor() as cursor:
-        cursor.execute(
-            statements.hold_resolve,
-            [
-                Hold.Status.POSTED.value if success else Hold.Status.VOIDED.value,
-                db_now,
-                pk,
-                Hold.Status.ACTIVE.value,
-            ],
-        )
+        cursor.execute(statements.hold_resolve, [hold_status, db_now, pk, Hold.Status.ACTIVE.value])
         if cursor.rowcount != 1:
             raise RuntimeError(f"transaction {txn.pk} has no active hold to resolve")
     if success:
@@ -306,14 +420,9 @@ def hold_resolve(
     if account is None:
         raise RuntimeError(f"transaction {txn.pk} has no account")
     if success:
-        entry = {
-            "account_id": account.id,
-            "transaction_id": txn.pk,
-            "kind": LedgerEntry.Kind.DEBIT.value,
-            "amount": -txn.amount,
-            "balance_after": account.balance,
-            "created_at": now,
-        }
+        entry.update(
+            account_id=account.id, transaction_id=txn.pk, amount=-txn.amount, balance_after=account.balance
+        )
         _insert_values(conn, statements, LedgerEntry, entry)
     txn.account = account.instance(conn.alias)
     return txn, account
