@@ -1,11 +1,12 @@
-"""Wallet benchmark: ledger operations per second (hold + post) in-process, end-to-end activations per
-second through the API, a worker and the sandbox activation system, and the status query's p99 from the
-cache.
+"""Wallet benchmark: ledger operations per second (hold + post), the activation services around them,
+end-to-end activations per second through the API, a worker and the sandbox activation system, and the
+status query's p99 from the cache.
 
-    .venv/bin/python bench/wallet.py            # SQLite (a throwaway data dir)
-    DATABASE_URL=postgres://... .venv/bin/python bench/wallet.py --ledger-only   # PostgreSQL ledger figure
+    .venv/bin/python bench/wallet.py                      # SQLite (a throwaway data dir)
+    bin/with-pg-redis .venv/bin/python bench/wallet.py --ledger-only --clients 2    # PostgreSQL
 
-Targets: ledger >= 1,000/s on SQLite and >= 2,000/s on PostgreSQL; status p99 < 20 ms.
+Targets: ledger >= 1,000/s on SQLite and >= 2,000/s on PostgreSQL; status p99 < 20 ms. ``--clients N``
+runs hold + post in N processes at once, one customer each, and reports their total.
 """
 
 from __future__ import annotations
