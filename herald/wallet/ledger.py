@@ -51,8 +51,7 @@ class AccountRow:
 @dataclass(frozen=True, slots=True)
 class _Insert:
     sql: str
-    fields: tuple[Field[Any, Any], ...]
-    auto: Field[Any, Any] | None
+    fields: tuple[Field[Any, Any], ...]  # every concrete field but an auto primary key
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,9 +106,7 @@ def _statements_build(conn: BaseDatabaseWrapper, returning: bool) -> _Statements
             f"INSERT INTO {q(meta.db_table)} ({', '.join(q(f.column) for f in fields)}) "
             f"VALUES ({', '.join(['%s'] * len(fields))})"
         )
-        if auto is not None and returning:
-            sql += f" RETURNING {q(auto.column)}"
-        return _Insert(sql=sql, fields=fields, auto=auto)
+        return _Insert(sql=sql, fields=fields)
 
     account, held, balance = q(Account._meta.db_table), col(Account, "held"), col(Account, "balance")
     account_columns = ", ".join(col(Account, name) for name in ACCOUNT_COLUMNS)
@@ -264,19 +261,13 @@ def _account_row(row: Sequence[Any] | None) -> AccountRow | None:
     return AccountRow(id=row[0], user_id=row[1], balance=_money(row[2]), held=_money(row[3]))
 
 
-def _insert(conn: BaseDatabaseWrapper, statements: _Statements, instance: Model) -> None:
-    """INSERT of a new instance as ``save(force_insert=True)`` writes it (auto_now fields set, the auto
-    primary key read back), without compiling a query; no signals are sent (none are connected)."""
-    plan = statements.inserts[type(instance)]
+def _insert(conn: BaseDatabaseWrapper, statements: _Statements, instance: Transaction) -> None:
+    """INSERT of a new transaction as ``save(force_insert=True)`` writes it (auto_now fields set), without
+    compiling a query; no signals are sent (none are connected)."""
+    plan = statements.inserts[Transaction]
     params = [f.get_db_prep_save(f.pre_save(instance, True), conn) for f in plan.fields]
     with conn.cursor() as cursor:
         cursor.execute(plan.sql, params)
-        if plan.auto is not None:
-            if statements.returning:
-                pk = cursor.fetchone()[0]
-            else:
-                pk = conn.ops.last_insert_id(cursor, type(instance)._meta.db_table, plan.auto.column)
-            setattr(instance, plan.auto.attname, pk)
     instance._state.adding = False
     instance._state.db = conn.alias
 
@@ -285,10 +276,10 @@ def _insert_values(
     conn: BaseDatabaseWrapper, statements: _Statements, model: type[Model], values: dict[str, Any]
 ) -> None:
     """INSERT of a row given by attribute name (the rest take their defaults), when no instance is
-    needed afterwards; the auto primary key is left to the database."""
+    needed afterwards; an auto primary key is left to the database."""
     plan = statements.inserts[model]
     with conn.cursor() as cursor:
-        cursor.execute(plan.sql.partition(" RETURNING ")[0], _field_params(conn, plan.fields, values))
+        cursor.execute(plan.sql, _field_params(conn, plan.fields, values))
 
 
 def _field_params(
