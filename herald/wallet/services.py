@@ -366,14 +366,17 @@ def _subscription_extend(*, user_id: int, offer_id: int, now: datetime) -> None:
     """Extends the user's subscription by the offer's validity from its expiry (or from now, when it has
     lapsed) in one UPDATE; the first purchase creates it."""
     validity = timedelta(days=Offer.objects.values_list("validity_days", flat=True).get(pk=offer_id))
-    extended = Subscription.objects.filter(user_id=user_id, offer_id=offer_id).update(
-        expires_at=Greatest(F("expires_at"), Value(now, output_field=DateTimeField())) + validity,
-        updated_at=now,
-    )
-    if not extended:
-        Subscription.objects.create(
-            user_id=user_id, offer_id=offer_id, activated_at=now, expires_at=now + validity
-        )
+    subscriptions = Subscription.objects.filter(user_id=user_id, offer_id=offer_id)
+    expires_at = Greatest(F("expires_at"), Value(now, output_field=DateTimeField())) + validity
+    if subscriptions.update(expires_at=expires_at, updated_at=now):
+        return
+    try:
+        with transaction.atomic():  # a savepoint: a concurrent first purchase may create it first
+            Subscription.objects.create(
+                user_id=user_id, offer_id=offer_id, activated_at=now, expires_at=now + validity
+            )
+    except IntegrityError:  # it did: extend the one it created
+        subscriptions.update(expires_at=expires_at, updated_at=now)
 
 
 @dataclass(frozen=True)
