@@ -24,7 +24,8 @@ from typing import Any
 import httpx
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import DateTimeField, F, Value
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from herald.accounts.models import User
@@ -33,13 +34,13 @@ from herald.core.errors import Conflict, InvalidInput, NotFound
 from herald.core.http import guarded_client
 from herald.integrations.activation.client import ActivationClient, ActivationError, ActivationResult
 from herald.notify.services import notification_send
+from herald.wallet import ledger
 from herald.wallet.cache import offers_cache_clear, status_cache_store
 from herald.wallet.metrics import ACTIVATION_DURATION, ACTIVATIONS, EXTERNAL_CALL_DURATION, EXTERNAL_ERRORS
 from herald.wallet.models import (
     Account,
     ActivationAttempt,
     ExpiryNotice,
-    Hold,
     IdempotencyRecord,
     LedgerEntry,
     Offer,
@@ -170,41 +171,55 @@ def activation_request(
     reference: str = "",
     idempotency_key: str = "",
     request_hash: str = "",
+    transaction_id: uuid.UUID | None = None,
 ) -> Transaction:
-    """Places a hold for the offer's price and creates a PENDING transaction; the activation task runs
-    after commit. 404 for an unknown or inactive offer, 400 ``insufficient_balance``."""
+    """Places a hold for the offer's price and creates a PENDING transaction (with ``transaction_id`` when
+    given); the activation task runs after commit. 404 for an unknown or inactive offer, 400
+    ``insufficient_balance``."""
     from herald.wallet.tasks import activation_run_task
 
     offer = Offer.objects.filter(pk=offer_id, is_active=True).first()
     if offer is None:
         raise NotFound(f"There is no active offer {offer_id}.", code="offer_not_found")
-    account = account_for_user(user=user)
-    with transaction.atomic():
-        account = _account_lock(account.pk)
-        available = account.balance - account.held
-        if available < offer.price:
-            raise InsufficientBalance(
-                f"The offer costs {offer.price} {offer.currency}; the available balance is {available}.",
-                price=str(offer.price),
-                available=str(available),
-            )
-        txn = Transaction.objects.create(
-            account=account,
-            kind=kind,
-            amount=offer.price,
-            currency=offer.currency,
-            offer=offer,
-            partner=partner,
-            reference=reference,
-            idempotency_key=idempotency_key,
-            request_hash=request_hash,
-        )
-        Hold.objects.create(transaction=txn, account=account, amount=offer.price)
-        account.held += offer.price
-        account.save(update_fields=["held", "updated_at"])
-        transaction.on_commit(lambda: status_cache_store(transaction_id=txn.id, transaction=txn))
-        transaction.on_commit(lambda: activation_run_task.delay(str(txn.id)))
+    fields: dict[str, Any] = {
+        "id": transaction_id or uuid.uuid4(),
+        "kind": kind,
+        "currency": offer.currency,
+        "offer": offer,
+        "partner": partner,
+        "reference": reference,
+        "idempotency_key": idempotency_key,
+        "request_hash": request_hash,
+    }
+    # no savepoint of its own (two statements fewer when nested): a refusal leaves the block first, as
+    # it wrote nothing, so a caller that catches it keeps a usable transaction
+    refusal: InsufficientBalance | None = None
+    with transaction.atomic(savepoint=False):
+        txn = ledger.hold_open(user_id=user.pk, amount=offer.price, now=timezone.now(), **fields)
+        if txn is None:
+            refusal = _hold_refusal(user=user, offer=offer)
+            if refusal is None:  # a deposit landed after the UPDATE: under the account's lock it fits now
+                txn = ledger.hold_open(user_id=user.pk, amount=offer.price, now=timezone.now(), **fields)
+        if txn is not None:
+            transaction.on_commit(lambda: status_cache_store(transaction_id=txn.id, transaction=txn))
+            transaction.on_commit(lambda: activation_run_task.delay(str(txn.id)))
+    if txn is None:
+        raise refusal or RuntimeError(f"the hold for {offer.price} did not fit under the account's lock")
     return txn
+
+
+def _hold_refusal(*, user: User, offer: Offer) -> InsufficientBalance | None:
+    """Why the hold did not fit, read under the account's lock; None when it fits after all (a deposit
+    committed after the refused UPDATE)."""
+    account = Account.objects.select_for_update().filter(user=user).first()
+    available = account.balance - account.held if account is not None else Decimal("0.00")
+    if available >= offer.price:
+        return None
+    return InsufficientBalance(
+        f"The offer costs {offer.price} {offer.currency}; the available balance is {available}.",
+        price=str(offer.price),
+        available=str(available),
+    )
 
 
 def activation_request_idempotent(
@@ -218,12 +233,21 @@ def activation_request_idempotent(
         return _idempotent_replay(record=record, digest=digest)
     try:
         with transaction.atomic():
+            # the key first: a concurrent request with it waits here, then replays this answer
+            transaction_id = uuid.uuid4()
             record = IdempotencyRecord.objects.create(
-                user=user, key=idempotency_key, request_hash=digest, response={}
+                user=user,
+                key=idempotency_key,
+                request_hash=digest,
+                response={"transaction_id": str(transaction_id), "status": Transaction.Status.PENDING.value},
             )
-            txn = activation_request(user=user, offer_id=offer_id, kind=kind, idempotency_key=idempotency_key)
-            record.response = {"transaction_id": str(txn.id), "status": txn.status}
-            record.save(update_fields=["response"])
+            activation_request(
+                user=user,
+                offer_id=offer_id,
+                kind=kind,
+                idempotency_key=idempotency_key,
+                transaction_id=transaction_id,
+            )
     except IntegrityError:  # a concurrent request with the same key committed first
         record = IdempotencyRecord.objects.get(user=user, key=idempotency_key)
         return _idempotent_replay(record=record, digest=digest)
@@ -304,44 +328,22 @@ def _transaction_finish(
 ) -> bool:
     """Moves a PENDING transaction to SUCCESS (posting its hold) or FAILED (voiding it), exactly once.
     Returns False when it had already ended (a repeated or late answer changes nothing)."""
-    txn = Transaction.objects.select_related("offer", "account").filter(pk=transaction_id).first()
-    if txn is None or txn.status != Transaction.Status.PENDING:
-        return False
     now = timezone.now()
     with transaction.atomic():
-        account = _account_lock(txn.account_id)
-        changed = Transaction.objects.filter(pk=txn.pk, status=Transaction.Status.PENDING).update(
+        ended = ledger.hold_resolve(
+            transaction_id=transaction_id,
             status=status,
-            external_reference=external_reference[:100],
-            last_error=error[:2000],
-            completed_at=now,
-            updated_at=now,
+            now=now,
+            external_reference=external_reference,
+            error=error,
         )
-        if not changed:
+        if ended is None:
             return False
-        txn.status, txn.completed_at, txn.updated_at = status, now, now
-        txn.external_reference, txn.last_error = external_reference[:100], error[:2000]
-        hold_status = Hold.Status.POSTED if status == Transaction.Status.SUCCESS else Hold.Status.VOIDED
-        resolved = Hold.objects.filter(transaction_id=txn.pk, status=Hold.Status.ACTIVE).update(
-            status=hold_status, resolved_at=now
-        )
-        if resolved != 1:  # the ledger would lose or mint money: stop and roll back
-            raise RuntimeError(f"transaction {txn.pk} has no active hold to resolve")
-        if status == Transaction.Status.SUCCESS:
-            _entry_write(
-                account=account,
-                txn=txn,
-                kind=LedgerEntry.Kind.DEBIT,
-                amount=-txn.amount,
-                held_change=-txn.amount,
-            )
-            if txn.offer is not None:
-                _subscription_extend(user_id=account.user_id, offer=txn.offer, now=now)
-        else:
-            account.held -= txn.amount
-            account.save(update_fields=["held", "updated_at"])
+        txn, account = ended
+        if status == Transaction.Status.SUCCESS and txn.offer_id is not None:
+            _subscription_extend(user_id=account.user_id, offer_id=txn.offer_id, now=now)
         if txn.partner_id is not None:
-            _partner_callback_create(transaction_id=txn.pk, partner_id=txn.partner_id, status=status)
+            _partner_callback_create(txn=txn, status=status)
         transaction.on_commit(lambda: status_cache_store(transaction_id=txn.pk, transaction=txn))
     ACTIVATIONS.labels(kind=txn.kind, status=status).inc()
     ACTIVATION_DURATION.labels(status=status).observe((now - txn.created_at).total_seconds())
@@ -360,16 +362,21 @@ def activation_fail(*, transaction_id: TransactionId, error: str) -> bool:
     return _transaction_finish(transaction_id=transaction_id, status=Transaction.Status.FAILED, error=error)
 
 
-def _subscription_extend(*, user_id: int, offer: Offer, now: datetime) -> Subscription:
-    validity = timedelta(days=offer.validity_days)
-    subscription = Subscription.objects.select_for_update().filter(user_id=user_id, offer=offer).first()
-    if subscription is None:
-        return Subscription.objects.create(
-            user_id=user_id, offer=offer, activated_at=now, expires_at=now + validity
-        )
-    subscription.expires_at = max(subscription.expires_at, now) + validity
-    subscription.save(update_fields=["expires_at", "updated_at"])
-    return subscription
+def _subscription_extend(*, user_id: int, offer_id: int, now: datetime) -> None:
+    """Extends the user's subscription by the offer's validity from its expiry (or from now, when it has
+    lapsed) in one UPDATE; the first purchase creates it."""
+    validity = timedelta(days=Offer.objects.values_list("validity_days", flat=True).get(pk=offer_id))
+    subscriptions = Subscription.objects.filter(user_id=user_id, offer_id=offer_id)
+    expires_at = Greatest(F("expires_at"), Value(now, output_field=DateTimeField())) + validity
+    if subscriptions.update(expires_at=expires_at, updated_at=now):
+        return
+    try:
+        with transaction.atomic():  # a savepoint: a concurrent first purchase may create it first
+            Subscription.objects.create(
+                user_id=user_id, offer_id=offer_id, activated_at=now, expires_at=now + validity
+            )
+    except IntegrityError:  # it did: extend the one it created
+        subscriptions.update(expires_at=expires_at, updated_at=now)
 
 
 @dataclass(frozen=True)
@@ -557,13 +564,12 @@ def signature_compute(*, secret: str, timestamp: str, body: bytes) -> str:
     return hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
 
 
-def _partner_callback_create(*, transaction_id: TransactionId, partner_id: int, status: str) -> None:
+def _partner_callback_create(*, txn: Transaction, status: str) -> None:
     from herald.wallet.tasks import partner_callback_deliver_task
 
-    partner = Partner.objects.get(pk=partner_id)
-    if not partner.callback_url:
+    partner = txn.partner
+    if partner is None or not partner.callback_url:
         return
-    txn = Transaction.objects.get(pk=transaction_id)
     payload = {
         "event": "transaction.status_changed",
         "transaction_id": str(txn.pk),
