@@ -77,9 +77,19 @@ def update_process(*, update_pk: int) -> None:
         _process_one(pending.pk)
 
 
+def updates_process(*, update_pks: list[int]) -> None:
+    """Process a wake-up's updates in turn; one that fails stays received for the sweeper to retry."""
+    for update_pk in update_pks:
+        try:
+            update_process(update_pk=update_pk)
+        except Exception:
+            logger.exception("update %s failed; the sweeper will retry it", update_pk)
+
+
 def updates_sweep(*, older_than_seconds: int = 60) -> int:
     """Re-enqueue updates still unprocessed after ``older_than_seconds`` (a lost task, a crashed worker)."""
-    from herald.bots.tasks import bot_update_process_task
+    from herald.bots.tasks import bot_updates_process_task
+    from herald.bots.wakeups import MAX_BATCH
 
     cutoff = timezone.now() - dt.timedelta(seconds=older_than_seconds)
     stuck = list(
@@ -87,8 +97,8 @@ def updates_sweep(*, older_than_seconds: int = 60) -> int:
         .order_by("pk")
         .values_list("pk", flat=True)[:1000]
     )
-    for update_pk in stuck:
-        bot_update_process_task.delay(update_pk)
+    for first in range(0, len(stuck), MAX_BATCH):
+        bot_updates_process_task.delay(stuck[first : first + MAX_BATCH])
     return len(stuck)
 
 
