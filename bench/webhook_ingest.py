@@ -138,6 +138,7 @@ def herald_run(*, seconds: int, repeat: int) -> dict[str, object]:
         django.setup()
         from herald.bots import services
         from herald.bots.models import BotMessage, InboundUpdate
+        from herald.telegram.models import OutboundMessage
         from herald.telegram.sandbox.models import Bot as SandboxBot
 
         control = f"{herald.base_url}/sandbox/api"
@@ -169,6 +170,9 @@ def herald_run(*, seconds: int, repeat: int) -> dict[str, object]:
             **asdict(load),
             "unique_updates": unique_updates,
             "duplicate_effects": max(0, incoming - text_updates),
+            # how far the worker got meanwhile (replies to one bot are paced at Telegram's 30 messages/s)
+            "processed": InboundUpdate.objects.exclude(status="received").count(),
+            "replies_sent": OutboundMessage.objects.filter(status="sent").count(),
         }
 
 
@@ -296,7 +300,8 @@ def main() -> None:
     for n, run in enumerate(herald, 1):
         print(
             f"  herald run {n}: {run['rate']:.0f} updates/s, p50 {run['p50_ms']:.1f} ms, p99 {run['p99_ms']:.1f} ms,"
-            f" non-2xx {run['non_2xx']}"
+            f" non-2xx {run['non_2xx']}; during the run the worker processed {run['processed']} of"
+            f" {run['unique_updates']} updates and sent {run['replies_sent']} replies"
         )
     args.repeat = 3
     dup = _in_subprocess("herald", args)

@@ -71,6 +71,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "herald.core.middleware.RequestMetricsMiddleware",
+    # Telegram's webhook POSTs are answered here, past the middleware below (herald/bots/middleware.py)
+    "herald.bots.middleware.WebhookFastPathMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
