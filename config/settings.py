@@ -384,6 +384,8 @@ UNFOLD = {
     "SITE_TITLE": "Herald",
     "SITE_HEADER": "Herald",
     "SHOW_HISTORY": True,
+    # the start page: each hosted bot's users, requests, today's messages, blocked users, queued sends
+    "DASHBOARD_CALLBACK": "herald.bots.dashboard.dashboard_callback",
 }
 
 # --- Metrics ----------------------------------------------------------------------------------------
