@@ -94,8 +94,8 @@ def _sender_and_chat(kind: str, body: dict[str, Any]) -> tuple[dict[str, Any] | 
 
 
 def message_type(message: dict[str, Any]) -> str:
-    text = message.get("text") or ""
-    if text.startswith("/"):
+    text = message.get("text")
+    if isinstance(text, str) and text.startswith("/"):
         return "command"
     for kind in (
         "text",
@@ -153,7 +153,10 @@ class _Update:
     raw: str
     status: str
     pk: int | None = None
-    error: BaseException | None = None
+    # cleared once the rows are committed (or found to exist): an update nobody wrote is never acknowledged
+    error: BaseException | None = field(
+        default_factory=lambda: OperationalError("the update was not written")
+    )
     leads: bool = False
     done: threading.Event = field(default_factory=threading.Event)
 
@@ -204,6 +207,8 @@ def _write_alone(update: _Update) -> None:
                 _count(update.bot_id, requests=1, new_users=new_users)
     except Exception as exc:
         update.pk, update.error = None, exc
+    else:
+        update.error = None
 
 
 @contextlib.contextmanager
@@ -250,11 +255,11 @@ def _write_together(updates: list[_Update]) -> None:
             for bot_id, (requests, new_users) in counts.items():
                 _count(bot_id, requests=requests, new_users=new_users)
     except Exception:
-        if len(updates) == 1:
-            _write_alone(updates[0])
-            return
         for update in updates:
             _write_alone(update)
+    else:
+        for update in updates:
+            update.error = None
 
 
 class _GroupCommit:
@@ -340,7 +345,7 @@ def _record(update: _Update) -> int:
                     user_pk,
                     message_type(inner),
                     MessageDirection.INCOMING.value,
-                    inner.get("text") or inner.get("caption") or "",
+                    str(inner.get("text") or inner.get("caption") or ""),
                     _file_id(inner)[:255],
                     "",
                     _int_or_none(inner.get("message_id")),

@@ -166,13 +166,26 @@ def _flows(bot: TelegramBot) -> list[BotFlow]:
     return list(BotFlow.objects.filter(bot=bot, is_active=True))
 
 
+# Parsed flows by (pk, updated_at): validating a flow costs more than the rest of a simple reply, and a
+# saved flow changes only with a new updated_at. The parsed models are frozen, so sharing them is safe.
+_parsed_flows: dict[tuple[int, dt.datetime], Flow | None] = {}
+PARSED_FLOWS_KEPT = 1000
+
+
 def _parsed(flow: BotFlow) -> Flow | None:
+    key = (flow.pk, flow.updated_at)
+    if key in _parsed_flows:
+        return _parsed_flows[key]
     try:
-        return parse_flow(flow.flow_data)
+        parsed: Flow | None = parse_flow(flow.flow_data)
     except FlowValidationError:
         # saved flows are validated, so this is a flow edited around the API (e.g. raw SQL)
         logger.exception("flow %s of bot %s does not validate; skipping it", flow.pk, flow.bot_id)
-        return None
+        parsed = None
+    if len(_parsed_flows) >= PARSED_FLOWS_KEPT:
+        _parsed_flows.clear()
+    _parsed_flows[key] = parsed
+    return parsed
 
 
 def _decide(bot: TelegramBot, conversation: Conversation, incoming: Incoming) -> _Decision:
