@@ -17,9 +17,11 @@ from django.conf import settings
 from django.test import Client, override_settings
 from django.utils import timezone
 
+from config.celery import app as celery_app
 from herald.bots import wakeups
 from herald.bots.ingest import _Update, _write_together
 from herald.bots.models import BotMessage, BotUser, InboundUpdate, TelegramBot, UpdateStatus
+from herald.bots.processing import updates_sweep
 from herald.telegram.sandbox import services as sandbox
 from tests.bots.conftest import Api
 from tests.bots.test_conversations import hosted, private_update
@@ -96,13 +98,19 @@ def test_many_users_at_once_are_each_counted_once(
             timeout=60,
         ).status_code
 
-    with ThreadPoolExecutor(max_workers=5) as pool:
-        statuses = list(pool.map(deliver, updates))
+    # the wake-ups go to the broker meanwhile (Celery's inline mode is not safe in several threads at once)
+    celery_app.conf.task_always_eager = False
+    try:
+        with ThreadPoolExecutor(max_workers=5) as pool:
+            statuses = list(pool.map(deliver, updates))
+    finally:
+        celery_app.conf.task_always_eager = True
     assert statuses == [200] * len(updates)
     bot = TelegramBot.objects.get(pk=bot_id)
     assert (bot.request_count, bot.user_count) == (12, 12)
     assert BotUser.objects.filter(bot=bot).count() == 12
     assert BotMessage.objects.filter(direction="incoming").count() == 12
+    assert updates_sweep(older_than_seconds=0) == 12  # the worker's side, each update once
     assert set(InboundUpdate.objects.values_list("status", flat=True)) == {UpdateStatus.PROCESSED}
 
 
@@ -160,8 +168,6 @@ def _wakeup_messages(since: float) -> list[list[int]]:
 
 
 def test_updates_taken_together_wake_the_worker_with_one_message(settings: Any) -> None:
-    from config.celery import app as celery_app
-
     assert celery_app.conf.task_always_eager is False  # the broker, not inline
     since = time.time() - 1
     pks = [10_001, 10_002, 10_003, 10_004, 10_005]
