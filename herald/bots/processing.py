@@ -64,17 +64,23 @@ class _Decision:
 
 def update_process(*, update_pk: int) -> None:
     """Process this update, after any older unprocessed update of the same chat."""
-    update = InboundUpdate.objects.filter(pk=update_pk).first()
+    update = InboundUpdate.objects.select_related("bot").filter(pk=update_pk).first()
     if update is None or update.status != UpdateStatus.RECEIVED:
         return
-    earlier = InboundUpdate.objects.filter(
-        bot_id=update.bot_id,
-        chat_id=update.chat_id,
-        status=UpdateStatus.RECEIVED,
-        update_id__lt=update.update_id,
-    ).order_by("update_id")
-    for pending in [*earlier, update]:
-        _process_one(pending.pk)
+    earlier = list(
+        InboundUpdate.objects.filter(
+            bot_id=update.bot_id,
+            chat_id=update.chat_id,
+            status=UpdateStatus.RECEIVED,
+            update_id__lt=update.update_id,
+        )
+        .order_by("update_id")
+        .values_list("pk", flat=True)
+    )
+    for pending_pk in earlier:
+        _process_one(pending_pk)
+    # the row just read is still current unless older updates of its chat ran first
+    _process_one(update.pk, loaded=None if earlier else update)
 
 
 def updates_process(*, update_pks: list[int]) -> None:
@@ -102,9 +108,13 @@ def updates_sweep(*, older_than_seconds: int = 60) -> int:
     return len(stuck)
 
 
-def _process_one(update_pk: int) -> None:
-    for _ in range(MAX_CONFLICT_RETRIES):
-        update = InboundUpdate.objects.select_related("bot").filter(pk=update_pk).first()
+def _process_one(update_pk: int, *, loaded: InboundUpdate | None = None) -> None:
+    for attempt in range(MAX_CONFLICT_RETRIES):
+        update = (
+            loaded
+            if attempt == 0 and loaded is not None
+            else InboundUpdate.objects.select_related("bot").filter(pk=update_pk).first()
+        )
         if update is None or update.status != UpdateStatus.RECEIVED:
             return
         if _try_process(update):
