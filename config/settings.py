@@ -109,6 +109,8 @@ TEMPLATES = [
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{DATA_DIR / 'herald.sqlite3'}")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Django's backend, with one process's writers queueing in the process instead of SQLite's busy handler
+    DATABASES["default"]["ENGINE"] = "herald.core.db.sqlite"
     # WAL lets readers and one writer work at once; IMMEDIATE transactions take the write lock up
     # front, so two writers wait on the busy timeout instead of failing with "database is locked".
     DATABASES["default"]["OPTIONS"] = {
@@ -222,6 +224,8 @@ TELEGRAM_FILE_BASE = env.str(
 TELEGRAM_TIMEOUT_SECONDS = env.float("TELEGRAM_TIMEOUT_SECONDS", default=15.0)
 # HTTP connections each process keeps open to the Bot API (shared by all its bots).
 TELEGRAM_CONNECTION_POOL_SIZE = env.int("TELEGRAM_CONNECTION_POOL_SIZE", default=128)
+# Calls a process has in flight at once; more wait their turn (unsent) instead of crowding the pool.
+TELEGRAM_MAX_IN_FLIGHT = env.int("TELEGRAM_MAX_IN_FLIGHT", default=32)
 # Telegram's published limits. Pacing can be switched off only to measure Herald's own capacity.
 TELEGRAM_PACING = env.bool("TELEGRAM_PACING", default=True)
 TELEGRAM_LIMIT_PER_BOT = env.float("TELEGRAM_LIMIT_PER_BOT", default=30.0)  # messages per second

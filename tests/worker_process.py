@@ -32,7 +32,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 def database_url_for_current_connection() -> str:
     """The URL of the database the test runs against (the test database, once pytest-django made it)."""
     db = connection.settings_dict
-    if db["ENGINE"] == "django.db.backends.sqlite3":
+    if connection.vendor == "sqlite":
         name = str(db["NAME"])
         if name == ":memory:" or name.startswith("file:"):
             raise RuntimeError("a worker process cannot share an in-memory SQLite test database")

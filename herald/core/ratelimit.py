@@ -9,6 +9,8 @@ transaction that locks it; SQLite serialises writers, PostgreSQL uses ``SELECT .
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Protocol
 
@@ -23,8 +25,28 @@ class RateLimiterUnavailable(ServiceUnavailable):
     code = "rate_limiter_unavailable"
 
 
+@dataclass(frozen=True)
+class Booking:
+    """One bucket's share of a ``reserve_many``: book ``cost`` sends on ``key`` at ``rate_per_second``."""
+
+    key: str
+    rate_per_second: float
+    cost: int = 1
+    burst: int = 1
+
+    @property
+    def interval(self) -> float:
+        return 1.0 / self.rate_per_second
+
+    @property
+    def tolerance(self) -> float:
+        return (self.burst - 1) * self.interval
+
+
 class Backend(Protocol):
     def reserve(self, key: str, *, interval: float, tolerance: float, cost: int, after: float) -> float: ...
+
+    def reserve_many(self, bookings: Sequence[Booking]) -> list[float]: ...
 
     def purge(self, *, idle_seconds: float) -> int: ...
 
@@ -55,6 +77,35 @@ class DatabaseBackend:
         except DatabaseError as exc:
             raise RateLimiterUnavailable(f"the rate limiter's table is unavailable: {exc}") from exc
         return max(0.0, send_at - now)
+
+    def reserve_many(self, bookings: Sequence[Booking]) -> list[float]:
+        keys = list(dict.fromkeys(booking.key for booking in bookings))
+        try:
+            with transaction.atomic():
+                RateLimitBucket.objects.bulk_create(
+                    [RateLimitBucket(key=key, tat=0.0) for key in keys], ignore_conflicts=True
+                )
+                buckets = {
+                    bucket.key: bucket
+                    for bucket in RateLimitBucket.objects.select_for_update().filter(key__in=keys)
+                }
+                now = time.time()
+                waits = []
+                for booking in bookings:
+                    bucket = buckets[booking.key]
+                    send_at, bucket.tat = _gcra(
+                        bucket.tat,
+                        now=now,
+                        interval=booking.interval,
+                        tolerance=booking.tolerance,
+                        cost=booking.cost,
+                        after=0.0,
+                    )
+                    waits.append(max(0.0, send_at - now))
+                RateLimitBucket.objects.bulk_update(buckets.values(), ["tat"], batch_size=500)
+        except DatabaseError as exc:
+            raise RateLimiterUnavailable(f"the rate limiter's table is unavailable: {exc}") from exc
+        return waits
 
     def purge(self, *, idle_seconds: float) -> int:
         deleted, _ = RateLimitBucket.objects.filter(tat__lt=time.time() - idle_seconds).delete()
@@ -95,6 +146,20 @@ class RedisBackend:
             raise RateLimiterUnavailable(f"the rate limiter's Redis is unavailable: {exc}") from exc
         return max(0.0, float(wait))
 
+    def reserve_many(self, bookings: Sequence[Booking]) -> list[float]:
+        pipeline = self._redis.pipeline(transaction=False)  # one round trip; each script stays atomic
+        for booking in bookings:
+            self._script(
+                keys=[f"herald:rl:{booking.key}"],
+                args=[booking.interval, booking.tolerance, booking.cost, 0.0],
+                client=pipeline,
+            )
+        try:
+            waits = pipeline.execute()
+        except self._errors as exc:
+            raise RateLimiterUnavailable(f"the rate limiter's Redis is unavailable: {exc}") from exc
+        return [max(0.0, float(wait)) for wait in waits]
+
     def purge(self, *, idle_seconds: float) -> int:
         return 0  # keys expire by themselves
 
@@ -128,6 +193,19 @@ def reserve(key: str, *, rate_per_second: float, burst: int = 1, cost: int = 1, 
     return backend().reserve(
         key, interval=interval, tolerance=(burst - 1) * interval, cost=cost, after=max(0.0, after)
     )
+
+
+def reserve_many(bookings: Sequence[Booking]) -> list[float]:
+    """Book several buckets at once (one transaction, or one round trip to Redis); the wait for each, in
+    order. A key booked twice gets consecutive slots."""
+    for booking in bookings:
+        if booking.rate_per_second <= 0:
+            raise ValueError("rate_per_second must be positive")
+        if booking.burst < 1 or booking.cost < 1:
+            raise ValueError("burst and cost must be at least 1")
+    if not bookings:
+        return []
+    return backend().reserve_many(bookings)
 
 
 def purge_idle_buckets(*, idle_seconds: float = 3600.0) -> int:

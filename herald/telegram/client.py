@@ -28,6 +28,7 @@ from herald.core.metrics import TELEGRAM_CALLS, TELEGRAM_LATENCY
 from herald.telegram.errors import (
     TelegramBadRequest,
     TelegramError,
+    TelegramNetworkError,
     TelegramTimeout,
     error_from_response,
     map_ptb_error,
@@ -72,6 +73,9 @@ class _Gateway:
         self._thread.start()
         self._bots: OrderedDict[tuple[str, str, str], _GatewayBot] = OrderedDict()
         self._lock = threading.Lock()
+        # More calls in flight than this only queue inside the HTTP pool, where they time out unsent, or at
+        # the server; a call waits here instead, and its own deadline starts once it is sent.
+        self.in_flight = asyncio.Semaphore(settings.TELEGRAM_MAX_IN_FLIGHT)
         self.request, self.updates_request = self.run(self._make_requests(), timeout=10.0)
 
     @staticmethod
@@ -155,6 +159,16 @@ def _check(token: str, method: str) -> None:
         raise TelegramBadRequest("a bot token is required")
 
 
+def _queue_timeout() -> float:
+    """How long a call may wait for a free slot among the calls in flight before it gives up unsent."""
+    return 3 * float(settings.TELEGRAM_TIMEOUT_SECONDS)
+
+
+def _deadline(method: str, params: dict[str, Any]) -> float:
+    """The longest a caller waits for one call: queued, sent, and answered within its timeouts."""
+    return _queue_timeout() + _read_timeout(method, params) + 3 * settings.TELEGRAM_TIMEOUT_SECONDS + 2.0
+
+
 def _read_timeout(method: str, params: dict[str, Any]) -> float:
     timeout = float(settings.TELEGRAM_TIMEOUT_SECONDS)
     if method == "getUpdates":
@@ -164,6 +178,14 @@ def _read_timeout(method: str, params: dict[str, Any]) -> float:
 
 async def _call_async(gateway: _Gateway, token: str, method: str, params: dict[str, Any]) -> Any:
     """One call on the gateway's loop: Telegram's result, or a typed error raised; counted either way."""
+    try:
+        await asyncio.wait_for(gateway.in_flight.acquire(), timeout=_queue_timeout())
+    except TimeoutError:
+        TELEGRAM_CALLS.labels(method=method, outcome="not_sent").inc()
+        raise TelegramNetworkError(
+            f"{method} not sent: {settings.TELEGRAM_MAX_IN_FLIGHT} calls were in flight for "
+            f"{_queue_timeout():.0f} s"
+        ) from None
     started = time.perf_counter()
     outcome = "error"
     try:
@@ -184,6 +206,7 @@ async def _call_async(gateway: _Gateway, token: str, method: str, params: dict[s
         outcome = "timeout"
         raise TelegramTimeout(f"no answer to {method} within the gateway's deadline") from exc
     finally:
+        gateway.in_flight.release()
         TELEGRAM_CALLS.labels(method=method, outcome=outcome).inc()
         TELEGRAM_LATENCY.labels(method=method).observe(time.perf_counter() - started)
 
@@ -195,9 +218,8 @@ def call(token: str, method: str, /, **params: Any) -> Any:
     """
     _check(token, method)
     gateway = _current()
-    deadline = _read_timeout(method, params) + 3 * settings.TELEGRAM_TIMEOUT_SECONDS + 2.0
     try:
-        return gateway.run(_call_async(gateway, token, method, params), timeout=deadline)
+        return gateway.run(_call_async(gateway, token, method, params), timeout=_deadline(method, params))
     except concurrent.futures.TimeoutError as exc:
         raise TelegramTimeout(f"no answer to {method} within the gateway's deadline") from exc
 
@@ -229,8 +251,6 @@ def call_many(calls: Sequence[Call]) -> list[Any | TelegramError]:
     async def every() -> list[Any]:
         return list(await asyncio.gather(*(one(item) for item in calls)))
 
-    longest = max((item.delay + _read_timeout(item.method, item.params) for item in calls), default=0.0)
-    results: list[Any | TelegramError] = gateway.run(
-        every(), timeout=longest + 3 * settings.TELEGRAM_TIMEOUT_SECONDS + 2.0
-    )
+    longest = max((item.delay + _deadline(item.method, item.params) for item in calls), default=0.0)
+    results: list[Any | TelegramError] = gateway.run(every(), timeout=longest)
     return results

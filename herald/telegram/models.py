@@ -48,12 +48,13 @@ class OutboundMessage(TimeStampedModel):
     class Meta:
         db_table = "telegram_outbound_message"
         indexes = [
-            # Ordering per chat and the sweeper only look at open rows: keep those indexes small.
-            models.Index(
-                fields=["bot_fingerprint", "chat_id", "id"],
-                name="outbox_open_by_chat",
-                condition=Q(status__in=["pending", "sending"]),
-            ),
+            # Full indexes where SQLite must use them: it uses a partial index only when a query repeats
+            # the index's condition as literals, and Django binds them as parameters.
+            # The chat's order: "is there an older open row in this chat?", "the chat's next pending row".
+            models.Index(fields=["bot_fingerprint", "chat_id", "status", "id"], name="outbox_by_chat"),
+            # A drain's claim walks a bot's pending rows in id order and stops after a batch.
+            models.Index(fields=["bot_fingerprint", "status", "id"], name="outbox_by_bot"),
+            # The sweeper's: open rows only (used by PostgreSQL; SQLite scans, which the purge keeps short).
             models.Index(
                 fields=["status", "next_attempt_at"],
                 name="outbox_open_by_due",

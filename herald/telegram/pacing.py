@@ -5,6 +5,7 @@ channel 20/min, with token buckets shared by every process (``herald.core.rateli
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
@@ -55,6 +56,22 @@ def reserve_chat(*, bot_fingerprint: str, chat_id: int | str, cost: int = 1) -> 
         return 0.0
     return ratelimit.reserve(
         chat_bucket(bot_fingerprint, chat_id), rate_per_second=chat_rate_per_second(chat_id), cost=cost
+    )
+
+
+def reserve_chats(*, bot_fingerprint: str, chats: Sequence[tuple[int | str, int]]) -> list[float]:
+    """Book the next slot of each ``(chat_id, cost)`` in one go (a batch's chats); seconds until each."""
+    if not settings.TELEGRAM_PACING:
+        return [0.0] * len(chats)
+    return ratelimit.reserve_many(
+        [
+            ratelimit.Booking(
+                chat_bucket(bot_fingerprint, chat_id),
+                rate_per_second=chat_rate_per_second(chat_id),
+                cost=cost,
+            )
+            for chat_id, cost in chats
+        ]
     )
 
 

@@ -20,8 +20,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, OuterRef, QuerySet
+from django.db import IntegrityError, models, transaction
+from django.db.models import Case, Count, Exists, F, OuterRef, QuerySet, Value, When
 from django.utils import timezone
 from telegram import TelegramObject
 
@@ -52,6 +52,8 @@ _BACKOFF_BASE_SECONDS = 2.0
 _BACKOFF_CAP_SECONDS = 300.0
 _SWEEP_BATCH = 500
 DRAIN_BATCH = 100
+# Paced, a drain claims and books what the bot may send in this long, then sends it while the next is booked.
+BATCH_SECONDS = 1.0
 _CAPTIONED_METHODS = frozenset(
     {"sendPhoto", "sendVideo", "sendAnimation", "sendDocument", "sendAudio", "sendVoice"}
 )
@@ -235,7 +237,14 @@ def outbox_enqueue_many(
         return 0
     with transaction.atomic():
         OutboundMessage.objects.bulk_create(rows, batch_size=500)
-    drains = min(settings.TELEGRAM_OUTBOX_DRAINERS, max(1, -(-len(rows) // DRAIN_BATCH)))
+    # Paced, two drains keep the bot's slots busy (one sends a batch while the other books the next);
+    # more would only wait for slots further ahead.
+    most = (
+        min(2, settings.TELEGRAM_OUTBOX_DRAINERS)
+        if settings.TELEGRAM_PACING
+        else settings.TELEGRAM_OUTBOX_DRAINERS
+    )
+    drains = min(most, max(1, -(-len(rows) // DRAIN_BATCH)))
     transaction.on_commit(functools.partial(_wake_drains, fingerprint, drains))
     return len(rows)
 
@@ -384,22 +393,18 @@ def _migrate(message: OutboundMessage, error: TelegramChatMigrated) -> None:
     _wake(message.pk)
 
 
-def _pace(message: OutboundMessage, *, sleep: bool = True) -> float | None:
-    """Seconds to wait for this send's slots, or ``None`` if the row was put back for a later slot.
-
-    Without ``sleep`` (a batch: its waits happen concurrently) a chat that is not free yet puts the row back.
-    """
+def _pace(message: OutboundMessage) -> float | None:
+    """Seconds to wait for this send's slots, or ``None`` if the row was put back for a later slot."""
     if not settings.TELEGRAM_PACING or not pacing.is_paced_method(message.method):
         return 0.0
-    media = message.params.get("media")
-    cost = len(media) if message.method == "sendMediaGroup" and isinstance(media, list) and media else 1
+    cost = _send_cost(message)
     if message.chat_slot_at is not None:  # booked on an earlier pass
         chat_wait = max(0.0, message.chat_slot_at.timestamp() - time.time())
     else:
         chat_wait = pacing.reserve_chat(
             bot_fingerprint=message.bot_fingerprint, chat_id=message.chat_id, cost=cost
         )
-    if chat_wait > MAX_INLINE_WAIT_SECONDS or (chat_wait > 0 and not sleep):
+    if chat_wait > MAX_INLINE_WAIT_SECONDS:
         slot = timezone.now() + dt.timedelta(seconds=chat_wait)
         _release(message, delay=chat_wait, count_attempt=False, chat_slot_at=slot)
         return None
@@ -508,50 +513,131 @@ def _claim_batch(bot_fingerprint: str, limit: int) -> tuple[int, list[OutboundMe
         return len(candidates), readable
 
 
-def outbox_send_batch(*, bot_fingerprint: str, limit: int = 100) -> int:
+def _send_cost(message: OutboundMessage) -> int:
+    """Slots a send takes: a media group counts each of its messages, as Telegram does."""
+    media = message.params.get("media")
+    return len(media) if message.method == "sendMediaGroup" and isinstance(media, list) and media else 1
+
+
+def _pace_batch(messages: list[OutboundMessage]) -> list[tuple[OutboundMessage, float]]:
+    """Each claimed row that may go within the batch's window, with its delay; the others go back.
+
+    The chats are booked in one go, then the bot's slots for the rows whose chat is free soon, as one
+    block: row ``n`` goes at the block's start plus ``n`` intervals (or when its chat is free, if later).
+    Booking a block instead of a slot per row keeps the bot's bucket to one write per batch.
+    """
+    planned = [(message, 0.0) for message in messages if not pacing.is_paced_method(message.method)]
+    paced = [message for message in messages if pacing.is_paced_method(message.method)]
+    if not paced:
+        return planned
+    fingerprint = paced[0].bot_fingerprint
+    unbooked = [message for message in paced if message.chat_slot_at is None]
+    booked = pacing.reserve_chats(
+        bot_fingerprint=fingerprint,
+        chats=[(message.chat_id, _send_cost(message)) for message in unbooked],
+    )
+    chat_waits = dict(zip((message.pk for message in unbooked), booked, strict=True))
+    now = time.time()
+    ready: list[tuple[float, OutboundMessage]] = []
+    later: list[tuple[float, OutboundMessage]] = []
+    for message in paced:
+        wait = chat_waits.get(message.pk)
+        if wait is None and message.chat_slot_at is not None:  # booked on an earlier pass
+            wait = max(0.0, message.chat_slot_at.timestamp() - now)
+        (later if (wait or 0.0) > MAX_INLINE_WAIT_SECONDS else ready).append((wait or 0.0, message))
+    if ready:
+        ready.sort(key=lambda item: item[0])  # stable: id order among chats free at once
+        block_wait = pacing.reserve_bot(
+            bot_fingerprint=fingerprint, cost=sum(_send_cost(message) for _, message in ready)
+        )
+        interval = 1.0 / pacing.bot_rate_per_second()
+        slots = 0
+        for chat_wait, message in ready:
+            planned.append((message, max(chat_wait, block_wait + slots * interval)))
+            slots += _send_cost(message)
+    for wait, message in later:  # its chat is busy for a while: it comes back for the slot booked for it
+        slot = timezone.now() + dt.timedelta(seconds=wait)
+        _release(message, delay=wait, count_attempt=False, chat_slot_at=slot)
+    return planned
+
+
+def _finish_sent(sent: list[tuple[OutboundMessage, Any]]) -> list[OutboundMessage]:
+    """Record a batch's successes in one statement; the rows it finished.
+
+    A row still carries its drain's claim (``claimed_by``, status sending) unless the sweeper took it
+    back; only those are finished. One UPDATE, built before it runs, keeps SQLite's write lock for the
+    statement alone.
+    """
+    if not sent:
+        return []
+    claims = {message.claimed_by for message, _ in sent}
+    pks = [message.pk for message, _ in sent]
+
+    def each(values: dict[int, Any], field: models.Field[Any, Any]) -> Case:
+        return Case(*(When(pk=pk, then=Value(value, output_field=field)) for pk, value in values.items()))
+
+    results = {message.pk: result for message, result in sent}
+    message_ids = {message.pk: _message_id_of(result) for message, result in sent}
+    now = timezone.now()
+    OutboundMessage.objects.filter(pk__in=pks, status=Status.SENDING, claimed_by__in=claims).update(
+        status=Status.SENT,
+        sent_at=now,
+        result=each(results, OutboundMessage._meta.get_field("result")),
+        telegram_message_id=each(message_ids, OutboundMessage._meta.get_field("telegram_message_id")),
+        error_code="",
+        claimed_at=None,
+        chat_slot_at=None,
+    )
+    finished = set(
+        OutboundMessage.objects.filter(pk__in=pks, status=Status.SENT, claimed_by__in=claims).values_list(
+            "pk", flat=True
+        )
+    )
+    done = []
+    for message, result in sent:
+        if message.pk in finished:
+            message.status, message.sent_at, message.result = Status.SENT, now, result
+            message.telegram_message_id, message.error_code = message_ids[message.pk], ""
+            message.claimed_at = message.chat_slot_at = None
+            done.append(message)
+    return done
+
+
+def outbox_send_batch(*, bot_fingerprint: str, limit: int = DRAIN_BATCH) -> int:
     """Claim a batch of a bot's due rows and send them concurrently; returns how many due rows were found
     (0 means the bot has nothing due). Outcomes are handled as in ``outbox_send``.
+
+    Paced, a batch is what the bot may send in ``BATCH_SECONDS``, booked as one block of its slots.
     """
     paced = settings.TELEGRAM_PACING
-    if paced:  # no more than the bot may send while a worker waits for its slots
-        limit = max(1, min(limit, int(pacing.bot_rate_per_second() * MAX_INLINE_WAIT_SECONDS)))
+    if paced:
+        limit = max(1, min(limit, int(pacing.bot_rate_per_second() * BATCH_SECONDS)))
     found, messages = _claim_batch(bot_fingerprint, limit)
-    calls: list[client.Call] = []
-    sending: list[OutboundMessage] = []
-    for message in messages:
-        wait = 0.0
-        if paced and pacing.is_paced_method(message.method):
-            try:
-                wait_or_none = _pace(message, sleep=False)
-            except RateLimiterUnavailable:
-                _release(message, delay=_backoff_seconds(message.attempts), count_attempt=False)
-                continue
-            if wait_or_none is None:
-                continue
-            wait = wait_or_none
-        params = {**message.params, "chat_id": _api_chat_id(message.chat_id)}
-        calls.append(client.Call(message.bot_token, message.method, params, delay=wait))
-        sending.append(message)
-    delivered: list[OutboundMessage] = []
-    outcomes = client.call_many(calls) if calls else []
-    # The successes are written in one transaction (one lock and commit on SQLite), the signals after it.
-    with transaction.atomic():
-        for message, outcome in zip(sending, outcomes, strict=True):
-            if isinstance(outcome, TelegramError):
-                continue
-            if _finish(
-                message,
-                wake_next=False,
-                status=Status.SENT,
-                sent_at=timezone.now(),
-                result=outcome,
-                telegram_message_id=_message_id_of(outcome),
-                error_code="",
-            ):
-                delivered.append(message)
-    for message in delivered:
+    if not messages:
+        return found
+    try:
+        planned = _pace_batch(messages) if paced else [(message, 0.0) for message in messages]
+    except RateLimiterUnavailable:
+        logger.warning("rate limiter unavailable; %s outbox messages will be retried", len(messages))
+        for message in messages:
+            _release(message, delay=_backoff_seconds(message.attempts), count_attempt=False)
+        return found
+    calls = [
+        client.Call(
+            message.bot_token,
+            message.method,
+            {**message.params, "chat_id": _api_chat_id(message.chat_id)},
+            delay=delay,
+        )
+        for message, delay in planned
+    ]
+    outcomes = client.call_many(calls)
+    answered = list(zip((message for message, _ in planned), outcomes, strict=True))
+    for message in _finish_sent(
+        [(m, outcome) for m, outcome in answered if not isinstance(outcome, TelegramError)]
+    ):
         outbox_message_sent.send(sender=OutboundMessage, message=message)
-    for message, outcome in zip(sending, outcomes, strict=True):
+    for message, outcome in answered:
         if isinstance(outcome, TelegramError):
             _record_outcome(message, outcome, in_drain=True)
     return found
@@ -598,7 +684,7 @@ def outbox_sweep(*, now: dt.datetime | None = None) -> int:
     A row stuck in ``sending`` past ``TELEGRAM_OUTBOX_STALE_SECONDS`` lost its worker: it goes back to
     pending (or fails after the last attempt). Note that Telegram may have received it before the worker
     died, so this can send it a second time; losing it would be worse. A pending row due longer ago than
-    that and first in its chat lost its wake-up: it is woken again.
+    that and first in its chat lost its wake-up: a drain of its bot is started.
     """
     now = now or timezone.now()
     cutoff = now - dt.timedelta(seconds=settings.TELEGRAM_OUTBOX_STALE_SECONDS)
@@ -634,15 +720,17 @@ def outbox_sweep(*, now: dt.datetime | None = None) -> int:
         ):
             _wake(message.pk)
             woken += 1
+    # A lost wake-up, or a drain that gave up: a drain per bot sends its due rows, however they were queued.
     overdue = (
         OutboundMessage.objects.filter(status=Status.PENDING, next_attempt_at__lt=cutoff)
         .filter(~Exists(_older_open_rows()))
-        .order_by("pk")
-        .values_list("pk", flat=True)
+        .values("bot_fingerprint")
+        .annotate(rows=Count("pk"))
+        .order_by("bot_fingerprint")
     )
-    for pk in overdue[:_SWEEP_BATCH]:
-        _wake(pk)
-        woken += 1
+    for bot in overdue[:_SWEEP_BATCH]:
+        _wake_drains(bot["bot_fingerprint"], 1)
+        woken += bot["rows"]
     from herald.core.ratelimit import purge_idle_buckets
 
     purge_idle_buckets()

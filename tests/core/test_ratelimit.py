@@ -95,6 +95,25 @@ def test_buckets_are_independent_and_after_books_a_later_slot(limiter_backend: s
     assert ratelimit.reserve(f"c-{limiter_backend}", rate_per_second=1) == pytest.approx(3.5, abs=0.03)
 
 
+def test_reserve_many_books_each_bucket_in_one_go_and_continues_where_reserve_left_off(
+    limiter_backend: str,
+) -> None:
+    chat_a, chat_b, bot = (f"{name}-{limiter_backend}" for name in ("many-a", "many-b", "many-bot"))
+    assert ratelimit.reserve(chat_a, rate_per_second=1) == pytest.approx(0.0, abs=0.02)
+    waits = ratelimit.reserve_many(
+        [
+            ratelimit.Booking(chat_a, rate_per_second=1),  # its next slot, a second after the one above
+            ratelimit.Booking(chat_b, rate_per_second=1),  # a fresh bucket: now
+            ratelimit.Booking(bot, rate_per_second=10, cost=5),  # five slots from now
+            ratelimit.Booking(chat_b, rate_per_second=1),  # the same bucket twice: consecutive slots
+        ]
+    )
+    assert waits == pytest.approx([1.0, 0.0, 0.0, 1.0], abs=0.03)
+    # the five slots booked on the bot's bucket push its next free one half a second out
+    assert ratelimit.reserve(bot, rate_per_second=10) == pytest.approx(0.5, abs=0.03)
+    assert ratelimit.reserve_many([]) == []
+
+
 def test_concurrent_threads_never_book_over_the_rate(limiter_backend: str) -> None:
     key = f"threads-{limiter_backend}"
     # A slow rate makes each booking's slot unambiguous even though we only know the limiter's clock to

@@ -207,7 +207,6 @@ def _send(
         )
     reply_markup = _reply_markup(params.get("reply_markup"))
     message_id = _next_message_id(bot, chat)
-    limits_check_send(bot_id=bot.id, chat_id=chat.id, chat_is_private=chat.type == Chat.Type.PRIVATE)
     reply_to = _reply_to(bot, chat, params)
     file: File | None = None
     if media is not None:
@@ -278,7 +277,6 @@ def send_media_group(bot: Bot, params: Params, files: Files) -> Any:
     entry = chat_lookup(params["chat_id"])
     _check_can_post(bot, entry)
     chat = entry.chat
-    limits_check_send(bot_id=bot.id, chat_id=chat.id, chat_is_private=chat.type == Chat.Type.PRIVATE)
     group_id = str(secrets.randbelow(9 * 10**17) + 10**17)
     now = timezone.now()
     answers = []
@@ -615,8 +613,21 @@ HANDLERS: dict[str, Callable[[Bot, Params, Files], Any]] = {
     "getWebhookInfo": get_webhook_info,
     "getUpdates": get_updates,
 }
-# getUpdates may wait for updates, and must not hold a write transaction while it does.
-_OUTSIDE_TRANSACTION = {"getUpdates"}
+# getUpdates may wait for updates, and must not hold a write transaction while it does. sendMessage
+# writes its id, its message and the call log as three statements, so that SQLite's one write lock is
+# held for each statement alone and not while Python builds the next (a fan-out is mostly sendMessage).
+_OUTSIDE_TRANSACTION = {"getUpdates", "sendMessage"}
+_COUNTED_SENDS = frozenset(
+    {"sendMessage", "sendPhoto", "sendVideo", "sendAnimation", "sendDocument", "sendAudio", "sendMediaGroup"}
+)
+
+
+def _count_send(bot: Bot, params: Params) -> None:
+    """Count a send against the limits as it arrives, like Telegram, not once it has its turn to write."""
+    entry = chat_lookup(params["chat_id"])
+    _check_can_post(bot, entry)
+    chat = entry.chat
+    limits_check_send(bot_id=bot.id, chat_id=chat.id, chat_is_private=chat.type == Chat.Type.PRIVATE)
 
 
 def _handler_for(method: Method) -> Callable[[Bot, Params, Files], Any]:
@@ -664,6 +675,8 @@ def bot_api_call(
     try:
         params = validate_params(method, raw, files)
         handler = _handler_for(method)
+        if method.name in _COUNTED_SENDS:
+            _count_send(bot, params)
         if method.name in _OUTSIDE_TRANSACTION:
             result = handler(bot, params, files)
             _call_log(bot, method.name, params, 200)

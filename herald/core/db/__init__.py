@@ -1,0 +1,1 @@
+"""Database backends Herald adds to Django's."""
