@@ -7,13 +7,11 @@ plain SQL statements (no read-modify-write, no savepoint) and leaves replies to 
 
 from __future__ import annotations
 
-import contextlib
 import hmac
 import json
 import threading
 import time
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -31,9 +29,6 @@ PROCESSED_KINDS = frozenset({"message", "callback_query"})
 # How long a process trusts its copy of a bot's webhook secret fingerprint. A change made in this process
 # (new secret, deactivation, deletion) applies at once; one made by another process within this many seconds.
 BOT_KEY_SECONDS = 5.0
-
-# How often a webhook waiting for SQLite's write lock tries to take it (see _sqlite_transaction).
-LOCK_POLL_SECONDS = 0.0005
 
 _bot_keys: dict[uuid.UUID, tuple[str, float]] = {}
 
@@ -211,40 +206,10 @@ def _write_alone(update: _Update) -> None:
         update.error = None
 
 
-@contextlib.contextmanager
-def _sqlite_transaction() -> Iterator[None]:
-    """A transaction that takes SQLite's write lock as soon as it is free.
-
-    SQLite's own busy handler sleeps 1, 2, 5, 10 ... up to 100 ms between tries, so a writer that has
-    waited a while keeps losing the lock to the worker's many short transactions; Telegram's request would
-    wait for that. The webhook tries again every ``LOCK_POLL_SECONDS`` instead, until the usual timeout.
-    """
-    atomic = transaction.atomic()
-    with connection.cursor() as cursor:
-        cursor.execute("PRAGMA busy_timeout")
-        (timeout_ms,) = cursor.fetchone()
-        cursor.execute("PRAGMA busy_timeout = 0")
-        try:
-            deadline = time.monotonic() + timeout_ms / 1000
-            while True:
-                try:
-                    atomic.__enter__()
-                    break
-                except OperationalError as exc:
-                    if "locked" not in str(exc) or time.monotonic() > deadline:
-                        raise
-                    time.sleep(LOCK_POLL_SECONDS)
-        finally:
-            cursor.execute(f"PRAGMA busy_timeout = {int(timeout_ms)}")
-    with contextlib.ExitStack() as stack:
-        stack.push(atomic)
-        yield
-
-
 def _write_together(updates: list[_Update]) -> None:
     """One transaction for all; if it fails (e.g. one bot was deleted meanwhile), each alone."""
     try:
-        with _sqlite_transaction():
+        with transaction.atomic():
             counts: dict[uuid.UUID, list[int]] = {}
             for update in updates:
                 new_users = _record(update)
@@ -263,10 +228,10 @@ def _write_together(updates: list[_Update]) -> None:
 
 
 class _GroupCommit:
-    """SQLite admits one writer at a time and makes the others sleep and retry (1, 2, 5, 10 ... ms). So the
-    webhook threads of a process queue here instead, and whichever finds no write running writes everything
-    queued so far in one transaction: one lock and one commit for many updates, each acknowledged only
-    once its rows are committed."""
+    """SQLite admits one writer at a time, so the webhook threads of a process queue here, and whichever
+    finds no write running writes everything queued so far in one transaction: one turn at the write lock
+    (see herald/core/db/sqlite) and one commit for many updates, each acknowledged only once its rows are
+    committed."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
