@@ -118,8 +118,9 @@ def wrk(url: str, *, seconds: int, chats: list[int], repeat: int, secret: str, s
         check=True,
     ).stdout
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
-    p50 = _ms(re.search(r"50%\s+(\S+)", output).group(1))  # type: ignore[union-attr]
-    p99 = _ms(re.search(r"99%\s+(\S+)", output).group(1))  # type: ignore[union-attr]
+    # the latency distribution's lines ("     50%   12.34ms"), not a "+/- Stdev" column ending in 50%
+    p50 = _ms(re.search(r"^\s*50%\s+(\S+)", output, re.M).group(1))  # type: ignore[union-attr]
+    p99 = _ms(re.search(r"^\s*99%\s+(\S+)", output, re.M).group(1))  # type: ignore[union-attr]
     total = int(re.search(r"(\d+) requests in", output).group(1))  # type: ignore[union-attr]
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     return Load(
@@ -138,6 +139,7 @@ def herald_run(*, seconds: int, repeat: int) -> dict[str, object]:
         django.setup()
         from herald.bots import services
         from herald.bots.models import BotMessage, InboundUpdate
+        from herald.telegram.models import OutboundMessage
         from herald.telegram.sandbox.models import Bot as SandboxBot
 
         control = f"{herald.base_url}/sandbox/api"
@@ -169,6 +171,9 @@ def herald_run(*, seconds: int, repeat: int) -> dict[str, object]:
             **asdict(load),
             "unique_updates": unique_updates,
             "duplicate_effects": max(0, incoming - text_updates),
+            # how far the worker got meanwhile (replies to one bot are paced at Telegram's 30 messages/s)
+            "processed": InboundUpdate.objects.exclude(status="received").count(),
+            "replies_sent": OutboundMessage.objects.filter(status="sent").count(),
         }
 
 
@@ -271,8 +276,10 @@ def _in_subprocess(kind: str, args: argparse.Namespace, *extra: str) -> dict[str
         str(args.repeat),
         *extra,
     ]
-    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
-    return json.loads(output.strip().splitlines()[-1])
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.exit(f"a {kind} run failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
@@ -296,7 +303,8 @@ def main() -> None:
     for n, run in enumerate(herald, 1):
         print(
             f"  herald run {n}: {run['rate']:.0f} updates/s, p50 {run['p50_ms']:.1f} ms, p99 {run['p99_ms']:.1f} ms,"
-            f" non-2xx {run['non_2xx']}"
+            f" non-2xx {run['non_2xx']}; during the run the worker processed {run['processed']} of"
+            f" {run['unique_updates']} updates and sent {run['replies_sent']} replies"
         )
     args.repeat = 3
     dup = _in_subprocess("herald", args)

@@ -73,6 +73,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "herald.core.middleware.RequestMetricsMiddleware",
+    # Telegram's webhook POSTs are answered here, past the middleware below (herald/bots/middleware.py)
+    "herald.bots.middleware.WebhookFastPathMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -416,6 +418,8 @@ UNFOLD = {
     "SITE_TITLE": "Herald",
     "SITE_HEADER": "Herald",
     "SHOW_HISTORY": True,
+    # the start page: each hosted bot's users, requests, today's messages, blocked users, queued sends
+    "DASHBOARD_CALLBACK": "herald.bots.dashboard.dashboard_callback",
 }
 
 # --- Metrics ----------------------------------------------------------------------------------------

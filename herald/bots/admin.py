@@ -19,6 +19,9 @@ from herald.bots.models import BotFlow, BotMessage, BotUser, Broadcast, FlowAnsw
 from herald.core.admin import ReadOnlyModelAdmin
 from herald.core.errors import HeraldError
 
+# The start page shows every bot's figures above the app list (see herald/bots/dashboard.py).
+admin.site.index_template = "admin/herald_index.html"
+
 
 class TelegramBotForm(forms.ModelForm):
     new_token = forms.CharField(

@@ -65,22 +65,38 @@ class _Decision:
 
 def update_process(*, update_pk: int) -> None:
     """Process this update, after any older unprocessed update of the same chat."""
-    update = InboundUpdate.objects.filter(pk=update_pk).first()
+    update = InboundUpdate.objects.select_related("bot").filter(pk=update_pk).first()
     if update is None or update.status != UpdateStatus.RECEIVED:
         return
-    earlier = InboundUpdate.objects.filter(
-        bot_id=update.bot_id,
-        chat_id=update.chat_id,
-        status=UpdateStatus.RECEIVED,
-        update_id__lt=update.update_id,
-    ).order_by("update_id")
-    for pending in [*earlier, update]:
-        _process_one(pending.pk)
+    earlier = list(
+        InboundUpdate.objects.filter(
+            bot_id=update.bot_id,
+            chat_id=update.chat_id,
+            status=UpdateStatus.RECEIVED,
+            update_id__lt=update.update_id,
+        )
+        .order_by("update_id")
+        .values_list("pk", flat=True)
+    )
+    for pending_pk in earlier:
+        _process_one(pending_pk)
+    # the row just read is still current unless older updates of its chat ran first
+    _process_one(update.pk, loaded=None if earlier else update)
+
+
+def updates_process(*, update_pks: list[int]) -> None:
+    """Process a wake-up's updates in turn; one that fails stays received for the sweeper to retry."""
+    for update_pk in update_pks:
+        try:
+            update_process(update_pk=update_pk)
+        except Exception:
+            logger.exception("update %s failed; the sweeper will retry it", update_pk)
 
 
 def updates_sweep(*, older_than_seconds: int = 60) -> int:
     """Re-enqueue updates still unprocessed after ``older_than_seconds`` (a lost task, a crashed worker)."""
-    from herald.bots.tasks import bot_update_process_task
+    from herald.bots.tasks import bot_updates_process_task
+    from herald.bots.wakeups import MAX_BATCH
 
     cutoff = timezone.now() - dt.timedelta(seconds=older_than_seconds)
     stuck = list(
@@ -88,14 +104,18 @@ def updates_sweep(*, older_than_seconds: int = 60) -> int:
         .order_by("pk")
         .values_list("pk", flat=True)[:1000]
     )
-    for update_pk in stuck:
-        bot_update_process_task.delay(update_pk)
+    for first in range(0, len(stuck), MAX_BATCH):
+        bot_updates_process_task.delay(stuck[first : first + MAX_BATCH])
     return len(stuck)
 
 
-def _process_one(update_pk: int) -> None:
-    for _ in range(MAX_CONFLICT_RETRIES):
-        update = InboundUpdate.objects.select_related("bot").filter(pk=update_pk).first()
+def _process_one(update_pk: int, *, loaded: InboundUpdate | None = None) -> None:
+    for attempt in range(MAX_CONFLICT_RETRIES):
+        update = (
+            loaded
+            if attempt == 0 and loaded is not None
+            else InboundUpdate.objects.select_related("bot").filter(pk=update_pk).first()
+        )
         if update is None or update.status != UpdateStatus.RECEIVED:
             return
         handler = update_handler_for(update.bot.kind)
@@ -184,13 +204,26 @@ def _flows(bot: TelegramBot) -> list[BotFlow]:
     return list(BotFlow.objects.filter(bot=bot, is_active=True))
 
 
+# Parsed flows by (pk, updated_at): validating a flow costs more than the rest of a simple reply, and a
+# saved flow changes only with a new updated_at. The parsed models are frozen, so sharing them is safe.
+_parsed_flows: dict[tuple[int, dt.datetime], Flow | None] = {}
+PARSED_FLOWS_KEPT = 1000
+
+
 def _parsed(flow: BotFlow) -> Flow | None:
+    key = (flow.pk, flow.updated_at)
+    if key in _parsed_flows:
+        return _parsed_flows[key]
     try:
-        return parse_flow(flow.flow_data)
+        parsed: Flow | None = parse_flow(flow.flow_data)
     except FlowValidationError:
         # saved flows are validated, so this is a flow edited around the API (e.g. raw SQL)
         logger.exception("flow %s of bot %s does not validate; skipping it", flow.pk, flow.bot_id)
-        return None
+        parsed = None
+    if len(_parsed_flows) >= PARSED_FLOWS_KEPT:
+        _parsed_flows.clear()
+    _parsed_flows[key] = parsed
+    return parsed
 
 
 def _decide(bot: TelegramBot, conversation: Conversation, incoming: Incoming) -> _Decision:

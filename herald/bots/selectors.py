@@ -10,7 +10,17 @@ from django.db.models import Count, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from herald.bots.models import BotFlow, BotMessage, BotUser, Broadcast, FlowAnswer, FlowRun, TelegramBot
+from herald.bots.models import (
+    BotFlow,
+    BotMessage,
+    BotUser,
+    Broadcast,
+    FlowAnswer,
+    FlowRun,
+    MessageDirection,
+    TelegramBot,
+)
+from herald.telegram.models import OutboundMessage
 from herald.telegram.selectors import outbox_progress
 
 STATS_DAYS = 30
@@ -88,3 +98,49 @@ def broadcast_progress(*, broadcast: Broadcast) -> dict[str, int]:
     from herald.bots.services import broadcast_reference
 
     return outbox_progress(reference=broadcast_reference(broadcast))
+
+
+def bots_overview() -> list[dict[str, Any]]:
+    """One row per bot for the admin dashboard: users, requests, today's messages, blocked users and how
+    many of its sends are still queued. Four queries whatever the number of bots."""
+    start_of_day = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    bots = list(
+        TelegramBot.objects.order_by("name").values(
+            "id", "name", "username", "is_active", "user_count", "request_count", "token_fingerprint"
+        )
+    )
+    blocked = dict(
+        BotUser.objects.filter(is_blocked=True).values_list("bot_id").annotate(n=Count("pk")).order_by()
+    )
+    today: dict[tuple[Any, str], int] = {
+        (row["bot_id"], row["direction"]): row["n"]
+        for row in BotMessage.objects.filter(created_at__gte=start_of_day)
+        .values("bot_id", "direction")
+        .annotate(n=Count("pk"))
+        .order_by()
+    }
+    # the gateway's queue, per bot (its rows carry the token's fingerprint, as TelegramBot does)
+    backlog = dict(
+        OutboundMessage.objects.filter(
+            status__in=OutboundMessage.OPEN_STATUSES,
+            bot_fingerprint__in=[bot["token_fingerprint"] for bot in bots],
+        )
+        .values_list("bot_fingerprint")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    return [
+        {
+            "id": bot["id"],
+            "name": bot["name"],
+            "username": bot["username"],
+            "is_active": bot["is_active"],
+            "users": bot["user_count"],
+            "requests": bot["request_count"],
+            "messages_in_today": today.get((bot["id"], MessageDirection.INCOMING), 0),
+            "messages_out_today": today.get((bot["id"], MessageDirection.OUTGOING), 0),
+            "blocked_users": blocked.get(bot["id"], 0),
+            "outbox_backlog": backlog.get(bot["token_fingerprint"], 0),
+        }
+        for bot in bots
+    ]

@@ -7,9 +7,14 @@ from celery import shared_task
 from herald.bots import processing
 
 
-@shared_task(name="bots.update_process", acks_late=True, max_retries=5, default_retry_delay=5)
+@shared_task(name="bots.update_process", acks_late=True)
 def bot_update_process_task(update_pk: int) -> None:
     processing.update_process(update_pk=update_pk)
+
+
+@shared_task(name="bots.updates_process", acks_late=True)
+def bot_updates_process_task(update_pks: list[int]) -> None:
+    processing.updates_process(update_pks=update_pks)
 
 
 @shared_task(name="bots.updates_sweep")
