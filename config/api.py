@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import RequestDataTooBig
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
@@ -12,6 +13,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from ninja.openapi.schema import OpenAPISchema
 
 from herald.core.errors import HeraldError
+from herald.core.middleware import payload_too_large
 from herald.core.openapi import document_error_responses
 
 
@@ -76,6 +78,12 @@ def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
     return api.create_response(
         request, {"code": "not_found", "message": str(exc) or "No such object."}, status=404
     )
+
+
+@api.exception_handler(RequestDataTooBig)
+def on_request_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    # answered here too, so DEBUG mode gives the same 413 instead of ninja's traceback page
+    return payload_too_large(request)
 
 
 DATABASE_RETRY_AFTER_SECONDS = 5

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from herald.core.metrics import HTTP_LATENCY, HTTP_REQUESTS
@@ -61,4 +62,20 @@ def json_error(request: HttpRequest, status: int) -> JsonResponse:
     code, message = _MESSAGES.get(status, ("error", "The request failed."))
     return JsonResponse(
         {"code": code, "message": message.format(path=request.path, method=request.method)}, status=status
+    )
+
+
+def payload_too_large(request: HttpRequest) -> JsonResponse:
+    """413 naming the limit, for a body over ``DATA_UPLOAD_MAX_MEMORY_SIZE`` (Django's RequestDataTooBig)."""
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    return JsonResponse(
+        {
+            "code": "payload_too_large",
+            "message": (
+                f"The request body is larger than the {limit} bytes this server accepts "
+                "(DATA_UPLOAD_MAX_MEMORY_SIZE, set by HERALD_MAX_BODY_BYTES)."
+            ),
+            "max_bytes": limit,
+        },
+        status=413,
     )
