@@ -13,7 +13,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from ninja.openapi.schema import OpenAPISchema
 
 from herald.core.errors import HeraldError
-from herald.core.middleware import payload_too_large
+from herald.core.middleware import DATABASE_RETRY_AFTER_SECONDS, payload_too_large
 from herald.core.openapi import document_error_responses
 
 
@@ -84,9 +84,6 @@ def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 def on_request_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
     # answered here too, so DEBUG mode gives the same 413 instead of ninja's traceback page
     return payload_too_large(request)
-
-
-DATABASE_RETRY_AFTER_SECONDS = 5
 
 
 @api.exception_handler(OperationalError)

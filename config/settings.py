@@ -82,6 +82,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "herald.core.middleware.JsonErrorMiddleware",
+    # the database down or locked too long: 503 + Retry-After on the admin and the sandbox, not a 500
+    "herald.core.middleware.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
