@@ -80,6 +80,15 @@ def test_admin_answers_a_503_page_with_retry_after_when_the_database_is_unavaila
 
 
 @pytest.mark.django_db
+def test_a_tracked_link_answers_the_503_page_when_the_database_is_unavailable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _refuse_database(monkeypatch, "database is locked")
+    reader = Client(raise_request_exception=False, HTTP_ACCEPT="text/html,*/*;q=0.8")
+    _assert_unavailable_page(reader.get("/r/abc123"))
+
+
+@pytest.mark.django_db
 def test_admin_page_shows_no_traceback_in_debug_mode_either(
     staff_browser: Client, monkeypatch: pytest.MonkeyPatch, settings: SettingsWrapper
 ) -> None:
