@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import RequestDataTooBig
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
@@ -12,6 +13,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from ninja.openapi.schema import OpenAPISchema
 
 from herald.core.errors import HeraldError
+from herald.core.middleware import DATABASE_RETRY_AFTER_SECONDS, payload_too_large
 from herald.core.openapi import document_error_responses
 
 
@@ -78,7 +80,10 @@ def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
     )
 
 
-DATABASE_RETRY_AFTER_SECONDS = 5
+@api.exception_handler(RequestDataTooBig)
+def on_request_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    # answered here too, so DEBUG mode gives the same 413 instead of ninja's traceback page
+    return payload_too_large(request)
 
 
 @api.exception_handler(OperationalError)

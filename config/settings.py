@@ -11,6 +11,7 @@ import secrets
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -36,8 +37,28 @@ def _persistent_secret(name: str) -> str:
     return path.read_text().strip()
 
 
-SECRET_KEY = env.str("HERALD_SECRET_KEY", default="") or _persistent_secret("secret_key")
 DEBUG = env.bool("HERALD_DEBUG", default=False)
+# The sandbox is a local Bot API server served by Herald itself; on by default so Herald runs offline.
+HERALD_SANDBOX = env.bool("HERALD_SANDBOX", default=True)
+# Production (the sandbox off, DEBUG off) runs web, worker and beat in several containers or machines:
+# each must be given the same secrets, since keys it generated itself would not match the others'.
+SECRETS_REQUIRED = not HERALD_SANDBOX and not DEBUG
+
+
+def _configured_secret(name: str) -> str:
+    """The secret in ``name``; refused when it is the example file's placeholder or, in production, unset."""
+    value = env.str(name, default="").strip()
+    if value.lower().startswith("change-me"):
+        raise ImproperlyConfigured(f"{name} is still the example's placeholder {value!r}: set a real secret.")
+    if not value and SECRETS_REQUIRED:
+        raise ImproperlyConfigured(
+            f"{name} is not set. With HERALD_SANDBOX=0 every web, worker and beat process must be given "
+            "the same value (see docs/production.md); only the embedded setup generates its own."
+        )
+    return value
+
+
+SECRET_KEY = _configured_secret("HERALD_SECRET_KEY") or _persistent_secret("secret_key")
 
 HERALD_HOST = env.str("HERALD_HOST", default="127.0.0.1")
 HERALD_PORT = env.int("HERALD_PORT", default=8000)
@@ -84,6 +105,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "herald.core.middleware.JsonErrorMiddleware",
+    # the database down or locked too long: 503 + Retry-After on the admin and the sandbox, not a 500
+    "herald.core.middleware.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -219,8 +242,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
 
 # --- Telegram ---------------------------------------------------------------------------------------
 
-# The sandbox is a local Bot API server served by Herald itself; on by default so Herald runs offline.
-HERALD_SANDBOX = env.bool("HERALD_SANDBOX", default=True)
+# HERALD_SANDBOX (the local Bot API server) is read at the top: it also decides whether secrets are required.
 TELEGRAM_API_BASE = env.str(
     "TELEGRAM_API_BASE",
     default=f"{HERALD_PUBLIC_URL}/sandbox/bot" if HERALD_SANDBOX else "https://api.telegram.org/bot",
@@ -330,7 +352,9 @@ JWT_ACCESS_TTL_SECONDS = env.int("HERALD_JWT_ACCESS_TTL_SECONDS", default=15 * 6
 JWT_REFRESH_TTL_SECONDS = env.int("HERALD_JWT_REFRESH_TTL_SECONDS", default=14 * 24 * 3600)
 LOGIN_RATE_LIMIT = env.str("HERALD_LOGIN_RATE_LIMIT", default="10/300")  # attempts / seconds, per username+IP
 # Fernet keys for secrets at rest (bot tokens); the first encrypts, all decrypt, so keys can rotate.
-FERNET_KEYS = env.list("HERALD_FERNET_KEYS", default=[]) or [_persistent_secret("fernet_key_seed")]
+FERNET_KEYS = [key.strip() for key in _configured_secret("HERALD_FERNET_KEYS").split(",") if key.strip()] or [
+    _persistent_secret("fernet_key_seed")
+]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -5,10 +5,14 @@ to the test, and consumes only its own queue, so it cannot take tasks meant for 
 broker; the test feeds it with ``send``. With ``shared_broker=True`` it reads the test process's broker and
 default queue instead (purged first), so tasks the code under test enqueues (``.delay()``, ``on_commit``)
 reach it as in production.
+
+The worker runs in a process group of its own, so ``kill`` takes down a prefork pool's children with it
+(as when a container dies) and ``stop`` leaves none behind.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -58,6 +62,8 @@ class WorkerProcess:
         include: tuple[str, ...] = (),
         queue: str | None = None,
         shared_broker: bool = False,
+        pool: str = "solo",
+        concurrency: int = 1,
     ) -> None:
         self.data_dir = data_dir
         self.shared_broker = shared_broker
@@ -67,6 +73,9 @@ class WorkerProcess:
         self.log_path = data_dir / "worker.log"
         self.extra_env = extra_env or {}
         self.include = include  # extra task modules, e.g. test-only tasks
+        # "solo" runs tasks in the worker process itself; "prefork" in child processes, as in production
+        self.pool = pool
+        self.concurrency = concurrency
         self.process: subprocess.Popen[bytes] | None = None
 
     # -- lifecycle -----------------------------------------------------------------------------------
@@ -92,31 +101,38 @@ class WorkerProcess:
         env.pop("PROMETHEUS_MULTIPROC_DIR", None)
         command = [
             sys.executable, "-m", "celery", "-A", "config", "worker",
-            "--pool", "solo", "--queues", self.queue, "--hostname", self.nodename,
+            "--pool", self.pool, "--concurrency", str(self.concurrency),
+            "--queues", self.queue, "--hostname", self.nodename,
             "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel", "INFO",
         ]  # fmt: skip
         if self.include:
             command += ["--include", ",".join(self.include)]
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                command, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+                command, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
             )
 
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
     def kill(self) -> None:
-        """SIGKILL: the worker dies mid-task without acknowledging anything."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
-            self.process.wait(timeout=10)
+        """SIGKILL to the worker and its pool: it dies mid-task without acknowledging anything."""
+        if self.process is None:
+            return
+        with contextlib.suppress(ProcessLookupError):  # the group is gone already
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
 
     def stop(self) -> None:
-        """Warm shutdown (SIGTERM), then SIGKILL if it does not exit within 10 s."""
-        if self.process is None or self.process.poll() is not None:
+        """Warm shutdown (SIGTERM: tasks in flight finish), then SIGKILL if it takes over 20 s."""
+        if self.process is None:
             return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.kill()
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):  # killed below
+                self.process.wait(timeout=20)
+        self.kill()  # the worker if it hung, and any pool child a killed worker left behind
 
     # -- work ----------------------------------------------------------------------------------------
 

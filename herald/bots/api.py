@@ -172,8 +172,9 @@ def _csv(flow: BotFlow, rows: list[dict[str, Any]]) -> HttpResponse:
     return response
 
 
-def _broadcast_out(broadcast: Broadcast) -> dict[str, Any]:
-    progress = selectors.broadcast_progress(broadcast=broadcast)
+def _broadcast_out(broadcast: Broadcast, progress: dict[str, int] | None = None) -> dict[str, Any]:
+    if progress is None:
+        progress = selectors.broadcast_progress(broadcast=broadcast)
     return {
         "id": broadcast.pk,
         "status": "done" if progress["pending"] == 0 else "sending",
@@ -195,7 +196,9 @@ def create_broadcast(request: HttpRequest, bot_id: uuid.UUID, payload: Broadcast
 
 @router.get("/{uuid:bot_id}/broadcasts", response={200: list[BroadcastOut], **ERRORS}, summary="Broadcasts")
 def list_broadcasts(request: HttpRequest, bot_id: uuid.UUID) -> list[dict[str, Any]]:
-    return [_broadcast_out(b) for b in Broadcast.objects.filter(bot=_bot(bot_id))[:100]]
+    return [
+        _broadcast_out(b, progress) for b, progress in selectors.broadcasts_with_progress(bot=_bot(bot_id))
+    ]
 
 
 @router.get(

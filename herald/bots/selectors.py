@@ -144,3 +144,28 @@ def bots_overview() -> list[dict[str, Any]]:
         }
         for bot in bots
     ]
+
+
+def broadcasts_with_progress(*, bot: TelegramBot, limit: int = 100) -> list[tuple[Broadcast, dict[str, int]]]:
+    """The bot's latest broadcasts, each with its outbox counts: two queries however many there are."""
+    from herald.bots.services import broadcast_reference
+
+    broadcasts = list(Broadcast.objects.filter(bot=bot)[:limit])
+    references = {broadcast_reference(b): b.pk for b in broadcasts}
+    # one grouped count over the outbox rows of all listed broadcasts (the reference column is indexed)
+    rows = (
+        OutboundMessage.objects.filter(reference__in=references)
+        .values("reference")
+        .annotate(
+            pending=Count("pk", filter=Q(status__in=OutboundMessage.OPEN_STATUSES)),
+            sent=Count("pk", filter=Q(status=OutboundMessage.Status.SENT)),
+            failed=Count("pk", filter=Q(status=OutboundMessage.Status.FAILED)),
+        )
+        .order_by()
+    )
+    progress = {
+        references[row["reference"]]: {key: int(row[key]) for key in ("pending", "sent", "failed")}
+        for row in rows
+    }
+    empty = {"pending": 0, "sent": 0, "failed": 0}
+    return [(b, progress.get(b.pk, dict(empty))) for b in broadcasts]

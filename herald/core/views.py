@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 import uuid
 from collections.abc import Callable
@@ -9,12 +10,19 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import RequestDataTooBig
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
 
-from herald.core.middleware import MACHINE_PATHS, json_error
+from herald.core.middleware import (
+    DATABASE_ERRORS,
+    MACHINE_PATHS,
+    database_unavailable,
+    json_error,
+    payload_too_large,
+)
 from herald.core.selectors import worker_status_latest
 
 
@@ -93,6 +101,14 @@ def metrics(request: HttpRequest) -> HttpResponse:
 
 def _html_or_json(status: int, default: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     def handler(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+        # Django calls the 500 handler while handling the error (without passing it): a database error
+        # raised outside a view (a middleware saving the session) is a retryable 503 too.
+        current = sys.exc_info()[1]
+        if status == 500 and isinstance(current, DATABASE_ERRORS):
+            return database_unavailable(request, current)
+        # Django reports a body over the size limit as a 400 (it is a SuspiciousOperation); it is a 413
+        if isinstance(exception, RequestDataTooBig):
+            return payload_too_large(request)
         if request.path.startswith(MACHINE_PATHS):
             return json_error(request, status)
         return default(request, exception) if exception is not None else default(request)

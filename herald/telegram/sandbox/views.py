@@ -10,6 +10,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import BadRequest, RequestDataTooBig
+from django.db import InterfaceError, OperationalError
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from django.http.response import HttpResponseBase
@@ -157,6 +158,8 @@ def control(*methods: str) -> Callable[[ControlView], Callable[..., HttpResponse
                 return _error(413, "payload_too_large", "the request body is too large")
             except (MultiPartParserError, BadRequest) as error:
                 return _error(400, "bad_request", f"the request could not be read: {error}")
+            except (OperationalError, InterfaceError):
+                raise  # not a bug: the middleware answers 503 with Retry-After
             except Exception:  # a bug: logged, and still answered as JSON
                 logger.exception("sandbox control API %s failed", request.path)
                 return _error(500, "server_error", "the sandbox failed on this request; it has been logged")
