@@ -20,7 +20,7 @@ from django.urls import ResolverMatch
 
 from herald.bots.ingest import webhook_receive
 from herald.core.errors import HeraldError
-from herald.core.middleware import json_error
+from herald.core.middleware import json_error, payload_too_large
 
 PREFIX = "/api/webhook/"
 _PATH = re.compile(r"/api/webhook/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\Z")
@@ -40,7 +40,9 @@ def _view(request: HttpRequest, bot_id: uuid.UUID) -> HttpResponse:
         )
     except HeraldError as exc:
         return HttpResponse(json.dumps(exc.as_dict()), status=exc.status, content_type=JSON)
-    except (DisallowedHost, RequestDataTooBig):
+    except RequestDataTooBig:
+        return payload_too_large(request)
+    except DisallowedHost:
         return json_error(request, 400)
     except (OperationalError, InterfaceError):
         # the database is down or locked too long: Telegram retries a 503 later, nothing was half-written
