@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from celery._state import _set_task_join_will_block
 from django.core.cache import cache
 
 from herald.telegram.sandbox.services import sandbox_forget_process_state
@@ -17,3 +18,6 @@ def _clear_cache() -> None:
     cache.clear()
     # the Telegram sandbox keeps short-lived copies of bots and chats per process; a new test has new rows
     sandbox_forget_process_state()
+    # Celery's eager mode keeps "inside a task, never call .get()" in one process-wide flag; eager tasks run
+    # by two threads at once (race tests) can leave it set, failing a later test's .get() for nothing.
+    _set_task_join_will_block(False)

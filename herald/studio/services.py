@@ -300,7 +300,8 @@ def audit_record(
 def session_locked(*, studio: Studio, telegram_user_id: int) -> EditorSession:
     """The editor's session, locked until the caller's transaction ends (one update at a time per editor)."""
     session, _ = EditorSession.objects.get_or_create(studio=studio, telegram_user_id=telegram_user_id)
-    return EditorSession.objects.select_for_update().select_related("post").get(pk=session.pk)
+    # only the session row: PostgreSQL cannot lock the nullable side of the join to its post
+    return EditorSession.objects.select_for_update(of=("self",)).select_related("post").get(pk=session.pk)
 
 
 _KEEP: Any = object()
