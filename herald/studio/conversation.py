@@ -10,6 +10,7 @@ import logging
 import re
 import secrets
 import zoneinfo
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -866,34 +867,47 @@ def _saved(turn: Turn, what: str, value: str) -> None:
         turn.go(State.MENU, (f"{texts.saved()}\n\n{text}", markup), post=None)
 
 
-def _set_language(turn: Turn, callback: Callback, post: Any) -> None:
+def _set_setting(
+    turn: Turn, callback: Callback, *, field: str, choices: Collection[str], choose: Callable[[], Any]
+) -> None:
+    """An admin's pick for one studio setting: saved if it is one of ``choices``, else the choice again."""
     if not _admin_only(turn):
         return
-    if callback.arg in texts.POST_LANGUAGE_LABELS:
-        studio_update(studio=turn.studio, language=callback.arg)
-        _saved(turn, "language", callback.arg)
+    if callback.arg in choices:
+        studio_update(studio=turn.studio, **{field: callback.arg})
+        _saved(turn, field, callback.arg)
     else:
-        turn.go(State.MENU, screens.language_choice(Action.SET_LANGUAGE, turn.studio.language))
+        turn.go(State.MENU, choose())
+
+
+def _set_language(turn: Turn, callback: Callback, post: Any) -> None:
+    _set_setting(
+        turn,
+        callback,
+        field="language",
+        choices=texts.POST_LANGUAGE_LABELS,
+        choose=lambda: screens.language_choice(Action.SET_LANGUAGE, turn.studio.language),
+    )
 
 
 def _set_ui_language(turn: Turn, callback: Callback, post: Any) -> None:
-    if not _admin_only(turn):
-        return
-    if callback.arg in texts.POST_LANGUAGE_LABELS:
-        studio_update(studio=turn.studio, interface_language=callback.arg)
-        _saved(turn, "interface_language", callback.arg)
-    else:
-        turn.go(State.MENU, screens.language_choice(Action.SET_UI_LANGUAGE, turn.studio.interface_language))
+    _set_setting(
+        turn,
+        callback,
+        field="interface_language",
+        choices=texts.POST_LANGUAGE_LABELS,
+        choose=lambda: screens.language_choice(Action.SET_UI_LANGUAGE, turn.studio.interface_language),
+    )
 
 
 def _set_format(turn: Turn, callback: Callback, post: Any) -> None:
-    if not _admin_only(turn):
-        return
-    if callback.arg in texts.FORMAT_LABELS:
-        studio_update(studio=turn.studio, default_format=callback.arg)
-        _saved(turn, "default_format", callback.arg)
-    else:
-        turn.go(State.MENU, screens.format_choice(turn.studio.default_format))
+    _set_setting(
+        turn,
+        callback,
+        field="default_format",
+        choices=texts.FORMAT_LABELS,
+        choose=lambda: screens.format_choice(turn.studio.default_format),
+    )
 
 
 def _set_timezone(turn: Turn, callback: Callback, post: Any) -> None:
