@@ -666,10 +666,13 @@ def _publication_failed(
     post_publish_failed.send(sender=Post, post=post, error=error, will_retry=will_retry)
 
 
-def posts_due_sweep(*, now: dt.datetime | None = None) -> int:
+def posts_due_sweep(*, now: dt.datetime | None = None, worker_started: bool = False) -> int:
     """The seed's every-minute check, a safety net under each post's own wake-up: publish posts that are
     due (their wake-up was lost), re-drive lost publications and automatic retries, and arm posts due
     within the next minute with a wake-up at their exact time. Returns how many posts it acted on.
+
+    When a worker has just started, a worker may have died while moving a publication on: every post
+    being published is looked at, not only those past ``CONTENT_PUBLISH_STALE_SECONDS``.
     """
     now = now or timezone.now()
     acted = 0
@@ -685,8 +688,8 @@ def posts_due_sweep(*, now: dt.datetime | None = None) -> int:
     for post_id in owed.values_list("pk", flat=True)[:2000]:
         _wake(post_id)
         acted += 1
-    stale = now - dt.timedelta(seconds=settings.CONTENT_PUBLISH_STALE_SECONDS)
-    stuck = Post.objects.filter(status=PostStatus.PUBLISHING, publish_claimed_at__lt=stale).order_by("pk")
+    stale = now if worker_started else now - dt.timedelta(seconds=settings.CONTENT_PUBLISH_STALE_SECONDS)
+    stuck = Post.objects.filter(status=PostStatus.PUBLISHING, publish_claimed_at__lte=stale).order_by("pk")
     for post_id in stuck.values_list("pk", flat=True)[:500]:
         try:
             publication_advance(post_id=post_id)

@@ -26,8 +26,8 @@ def post_publish_task(post_id: int) -> None:
 
 
 @shared_task(name="content.posts_due_sweep", ignore_result=True)
-def posts_due_sweep_task() -> int:
-    return services.posts_due_sweep()
+def posts_due_sweep_task(worker_started: bool = False) -> int:
+    return services.posts_due_sweep(worker_started=worker_started)
 
 
 @shared_task(name="content.posts_archive", ignore_result=True)
@@ -39,4 +39,4 @@ def posts_archive_task() -> int:
 def _sweep_on_start(**_: Any) -> None:
     # A worker that died took the wake-ups it held (posts due at their exact time) with it: a fresh
     # worker looks at once instead of at the next minute's sweep.
-    posts_due_sweep_task.delay()
+    posts_due_sweep_task.delay(worker_started=True)

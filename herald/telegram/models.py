@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from herald.core.crypto import EncryptedTextField
 from herald.core.models import TimeStampedModel
+from herald.core.processes import CLAIM_TAG_MAX_LENGTH
 
 
 class OutboundMessage(TimeStampedModel):
@@ -37,7 +38,9 @@ class OutboundMessage(TimeStampedModel):
     next_attempt_at = models.DateTimeField(default=timezone.now)
     claimed_at = models.DateTimeField(null=True, blank=True)
     claimed_by = models.CharField(
-        max_length=32, blank=True, help_text="The drain batch that claimed the row."
+        max_length=CLAIM_TAG_MAX_LENGTH,
+        blank=True,
+        help_text="Who claimed the row: the claim and the worker process (claim@host:pid).",
     )
     # A chat slot already booked for this row (set when the chat's pacing asked it to come back later).
     chat_slot_at = models.DateTimeField(null=True, blank=True)

@@ -16,18 +16,19 @@ import logging
 import random
 import re
 import time
-import uuid
 from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, models, transaction
-from django.db.models import Case, Count, Exists, F, OuterRef, QuerySet, Value, When
+from django.db.models import Case, Count, Exists, F, Min, OuterRef, QuerySet, Value, When
 from django.utils import timezone
 from telegram import TelegramObject
 
 from herald.core.crypto import DecryptionError, token_fingerprint
 from herald.core.errors import InvalidInput
+from herald.core.leases import lease_give_back, lease_renew, lease_take
+from herald.core.processes import claimant_is_gone, new_claim_tag
 from herald.core.ratelimit import RateLimiterUnavailable
 from herald.telegram import client, pacing
 from herald.telegram.errors import (
@@ -56,6 +57,8 @@ _SWEEP_BATCH = 500
 DRAIN_BATCH = 100
 # Paced, a drain claims and books what the bot may send in this long, then sends it while the next is booked.
 BATCH_SECONDS = 1.0
+# A drain renews its place every batch (a second or two); a dead one's place frees itself after this.
+_DRAIN_LEASE_SECONDS = 20.0
 _CAPTIONED_METHODS = frozenset(
     {"sendPhoto", "sendVideo", "sendAnimation", "sendDocument", "sendAudio", "sendVoice"}
 )
@@ -239,16 +242,17 @@ def outbox_enqueue_many(
         return 0
     with transaction.atomic():
         OutboundMessage.objects.bulk_create(rows, batch_size=500)
-    # Paced, two drains keep the bot's slots busy (one sends a batch while the other books the next);
-    # more would only wait for slots further ahead.
-    most = (
-        min(2, settings.TELEGRAM_OUTBOX_DRAINERS)
-        if settings.TELEGRAM_PACING
-        else settings.TELEGRAM_OUTBOX_DRAINERS
-    )
-    drains = min(most, max(1, -(-len(rows) // DRAIN_BATCH)))
+    drains = min(_drains_per_bot(), max(1, -(-len(rows) // DRAIN_BATCH)))
     transaction.on_commit(functools.partial(_wake_drains, fingerprint, drains))
     return len(rows)
+
+
+def _drains_per_bot() -> int:
+    """How many drains send a bot's rows at once. Paced, two keep its slots busy (one sends a batch while
+    the other books the next); more would only wait for slots further ahead."""
+    if settings.TELEGRAM_PACING:
+        return min(2, settings.TELEGRAM_OUTBOX_DRAINERS)
+    return settings.TELEGRAM_OUTBOX_DRAINERS
 
 
 def _wake_drains(bot_fingerprint: str, count: int, *, countdown: float | None = None) -> None:
@@ -281,7 +285,7 @@ def _claim(message_id: int, *, may_wait: bool = True) -> OutboundMessage | None:
     claimed = (
         OutboundMessage.objects.filter(pk=message_id, status=Status.PENDING, next_attempt_at__lte=now)
         .filter(~Exists(_older_open_rows()))
-        .update(status=Status.SENDING, attempts=F("attempts") + 1, claimed_at=now)
+        .update(status=Status.SENDING, attempts=F("attempts") + 1, claimed_at=now, claimed_by=new_claim_tag())
     )
     if claimed:
         try:
@@ -495,20 +499,25 @@ def _message_id_of(result: Any) -> int | None:
     return None
 
 
-def _claim_batch(bot_fingerprint: str, limit: int) -> tuple[int, list[OutboundMessage]]:
-    """Claim up to ``limit`` due rows of a bot, each first in its chat: (rows found, rows claimed here)."""
-    now = timezone.now()
-    due_heads = (
+def _due_heads(bot_fingerprint: str, now: dt.datetime) -> QuerySet[OutboundMessage]:
+    """A bot's rows that may be sent now: pending, due, and first in their chat; oldest first."""
+    return (
         OutboundMessage.objects.filter(
             bot_fingerprint=bot_fingerprint, status=Status.PENDING, next_attempt_at__lte=now
         )
         .filter(~Exists(_older_open_rows()))
         .order_by("pk")
     )
+
+
+def _claim_batch(bot_fingerprint: str, limit: int) -> tuple[int, list[OutboundMessage]]:
+    """Claim up to ``limit`` due rows of a bot, each first in its chat: (rows found, rows claimed here)."""
+    now = timezone.now()
+    due_heads = _due_heads(bot_fingerprint, now)
     candidates = list(due_heads.values_list("pk", flat=True)[:limit])
     if not candidates:
         return 0, []
-    batch = uuid.uuid4().hex
+    batch = new_claim_tag()
     # Another drain may claim some of the same rows first: the status condition gives each row to one.
     due_heads.filter(pk__in=candidates).update(
         status=Status.SENDING, attempts=F("attempts") + 1, claimed_at=now, claimed_by=batch
@@ -659,18 +668,50 @@ def outbox_send_batch(*, bot_fingerprint: str, limit: int = DRAIN_BATCH) -> int:
 def outbox_drain(*, bot_fingerprint: str, time_budget: float = 30.0) -> int:
     """Send a bot's due rows batch after batch until none is left; returns how many were claimed.
 
-    A drain that runs out of time hands over to a fresh task, so one bot cannot hold a worker for long.
+    A bot has at most ``_drains_per_bot()`` drains at a time (leases in the database): a wake-up that finds
+    them all at work ends at once instead of holding a worker thread for slots further ahead; the drains at
+    work take its rows in turn. A drain that runs out of time hands over to a fresh task, so one bot
+    cannot hold a worker for long.
     """
     deadline = time.monotonic() + time_budget
     handled = 0
+    lease_name = f"outbox-drain:{bot_fingerprint}"
     while True:
-        found = outbox_send_batch(bot_fingerprint=bot_fingerprint, limit=DRAIN_BATCH)
-        handled += found
-        if not found:
+        held = lease_take(lease_name, places=_drains_per_bot(), seconds=_DRAIN_LEASE_SECONDS)
+        if held is None:
             return handled
-        if time.monotonic() > deadline:
+        try:
+            while True:
+                found = outbox_send_batch(bot_fingerprint=bot_fingerprint, limit=DRAIN_BATCH)
+                handled += found
+                if not found or time.monotonic() > deadline:
+                    break
+                lease_renew(held, seconds=_DRAIN_LEASE_SECONDS)
+        finally:
+            lease_give_back(held)
+        if found:  # out of time
             _wake_drains(bot_fingerprint, 1)
             return handled
+        # Nothing was due. A row that fell due meanwhile may have had its wake-up turned away while this
+        # drain held its place: look once more now that the place is free.
+        now = timezone.now()
+        if not _due_heads(bot_fingerprint, now).exists():
+            _wake_drain_for_next_due(bot_fingerprint, now)
+            return handled
+
+
+def _wake_drain_for_next_due(bot_fingerprint: str, now: dt.datetime) -> None:
+    """A drain at the time the bot's next row falls due (a retry-after, a chat's next slot): the rows do not
+    depend on their own wake-ups, which a worker that dies takes with it."""
+    next_due = (
+        OutboundMessage.objects.filter(
+            bot_fingerprint=bot_fingerprint, status=Status.PENDING, next_attempt_at__gt=now
+        )
+        .filter(~Exists(_older_open_rows()))
+        .aggregate(at=Min("next_attempt_at"))["at"]
+    )
+    if next_due is not None:
+        _wake_drains(bot_fingerprint, 1, countdown=(next_due - now).total_seconds())
 
 
 # --- Operations -------------------------------------------------------------------------------------------
@@ -693,8 +734,9 @@ def outbox_retry(*, message_ids: Iterable[int]) -> int:
 
 def outbox_wake_due() -> int:
     """Start a drain for every bot with due rows; returns how many bots. For a worker that starts: the
-    wake-ups a dead worker held went with it, and its rows would otherwise wait for the sweeper's cutoff.
-    A row that still has a live wake-up is claimed once all the same."""
+    rows a dead worker was sending and the wake-ups it held went with it, and they would otherwise wait
+    for the sweeper. A row that still has a live wake-up is claimed once all the same."""
+    outbox_reclaim_orphans()
     bots = list(
         OutboundMessage.objects.filter(status=Status.PENDING, next_attempt_at__lte=timezone.now())
         .values_list("bot_fingerprint", flat=True)
@@ -706,25 +748,14 @@ def outbox_wake_due() -> int:
     return len(bots)
 
 
-def outbox_sweep(*, now: dt.datetime | None = None) -> int:
-    """Re-drive rows whose wake-up went missing; returns how many were woken.
-
-    A row stuck in ``sending`` past ``TELEGRAM_OUTBOX_STALE_SECONDS`` lost its worker: it goes back to
-    pending (or fails after the last attempt). Note that Telegram may have received it before the worker
-    died, so this can send it a second time; losing it would be worse. A pending row due longer ago than
-    that and first in its chat lost its wake-up: a drain of its bot is started.
-    """
-    now = now or timezone.now()
-    cutoff = now - dt.timedelta(seconds=settings.TELEGRAM_OUTBOX_STALE_SECONDS)
+def _take_back(stuck: QuerySet[OutboundMessage]) -> int:
+    """Rows whose worker stopped while sending them: back to pending and woken (or failed after the last
+    attempt); returns how many were woken. Telegram may have received a row before its worker died, so
+    this can send it a second time; losing it would be worse."""
     woken = 0
-    stuck = (
-        OutboundMessage.objects.filter(status=Status.SENDING, claimed_at__lt=cutoff)
-        .defer("bot_token")
-        .order_by("pk")
-    )
-    for message in stuck[:_SWEEP_BATCH]:
+    for message in stuck.defer("bot_token").order_by("pk")[:_SWEEP_BATCH]:
         same_claim = OutboundMessage.objects.filter(
-            pk=message.pk, status=Status.SENDING, claimed_at=message.claimed_at
+            pk=message.pk, status=Status.SENDING, claimed_at=message.claimed_at, claimed_by=message.claimed_by
         )
         description = "the worker sending this message stopped before recording the outcome"
         if message.attempts >= settings.TELEGRAM_OUTBOX_MAX_ATTEMPTS:
@@ -740,7 +771,6 @@ def outbox_sweep(*, now: dt.datetime | None = None) -> int:
                 _wake_next_in_chat(message)
         elif same_claim.update(
             status=Status.PENDING,
-            # due at once; not ``now``, which only judges staleness (and may be moved for a check)
             next_attempt_at=timezone.now(),
             claimed_at=None,
             last_error=description,
@@ -748,6 +778,38 @@ def outbox_sweep(*, now: dt.datetime | None = None) -> int:
         ):
             _wake(message.pk)
             woken += 1
+    return woken
+
+
+def outbox_reclaim_orphans() -> int:
+    """Take back at once the rows claimed by worker processes of this host that are gone (killed, crashed),
+    instead of waiting ``TELEGRAM_OUTBOX_STALE_SECONDS``; returns how many rows were woken."""
+    claimants = (
+        OutboundMessage.objects.filter(status=Status.SENDING)
+        .exclude(claimed_by="")
+        .values_list("claimed_by", flat=True)
+        .distinct()
+    )
+    gone = [tag for tag in claimants[:_SWEEP_BATCH] if claimant_is_gone(tag)]
+    if not gone:
+        return 0
+    logger.warning("taking back outbox rows of %s stopped worker claim(s)", len(gone))
+    return _take_back(OutboundMessage.objects.filter(status=Status.SENDING, claimed_by__in=gone))
+
+
+def outbox_sweep(*, now: dt.datetime | None = None) -> int:
+    """Re-drive rows whose wake-up went missing; returns how many were woken.
+
+    A row in ``sending`` whose worker process is gone (``outbox_reclaim_orphans``), or stuck there past
+    ``TELEGRAM_OUTBOX_STALE_SECONDS`` (a worker on another host), lost its worker and is taken back. A
+    pending row due longer ago than that and first in its chat lost its wake-up: a drain of its bot is
+    started.
+    """
+    now = now or timezone.now()
+    cutoff = now - dt.timedelta(seconds=settings.TELEGRAM_OUTBOX_STALE_SECONDS)
+    woken = outbox_reclaim_orphans()
+    stale = OutboundMessage.objects.filter(status=Status.SENDING, claimed_at__lt=cutoff)
+    woken += _take_back(stale)
     # A lost wake-up, or a drain that gave up: a drain per bot sends its due rows, however they were queued.
     overdue = (
         OutboundMessage.objects.filter(status=Status.PENDING, next_attempt_at__lt=cutoff)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import subprocess
+import sys
 import threading
 
 import httpx
@@ -13,9 +16,10 @@ from pytest_django.fixtures import Settings as SettingsWrapper
 
 from herald.core.errors import InvalidInput
 from herald.core.metrics import TELEGRAM_CALLS
+from herald.core.processes import claimant_is_gone, new_claim_tag
 from herald.telegram import client
 from herald.telegram.models import OutboundMessage
-from herald.telegram.services import outbox_enqueue, outbox_retry, outbox_send
+from herald.telegram.services import outbox_enqueue, outbox_retry, outbox_send, outbox_wake_due
 from herald.telegram.tasks import outbox_send_task, outbox_sweep_task
 from tests.telegram.gateway_fixtures import OutboxEvents, drain_outbox, tiny_png
 from tests.telegram.sandbox.helpers import SandboxBot, sandbox_messages, sandbox_user
@@ -199,6 +203,45 @@ def test_sweeper_redrives_a_row_stuck_in_sending_and_a_lost_wakeup(
     stuck.refresh_from_db()
     assert stuck.status == Status.SENT and stuck.attempts == 2
     assert {OutboundMessage.objects.get(pk=r.pk).status for r in (lost, fresh)} == {Status.SENT}
+
+
+def _claim_tag_of_a_dead_process() -> str:
+    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True)
+    pid = int(finished.stdout)  # that process has exited: its pid is free (a reuse would read as alive)
+    return new_claim_tag().replace(f":{os.getpid()}", f":{pid}")
+
+
+def test_rows_of_a_dead_worker_are_taken_back_at_once_others_wait_for_the_cutoff(
+    shop_bot: SandboxBot, ann: int
+) -> None:
+    bea, cy = sandbox_user("Bea"), sandbox_user("Cy")
+    just_now = timezone.now()
+    common = {
+        "bot_fingerprint": "f" * 64,
+        "bot_token": shop_bot.token,
+        "method": "sendMessage",
+        "status": Status.SENDING,
+        "attempts": 1,
+        "claimed_at": just_now,
+    }
+    orphan = OutboundMessage.objects.create(
+        **common, chat_id=str(ann), params={"text": "orphan"}, claimed_by=_claim_tag_of_a_dead_process()
+    )
+    alive = OutboundMessage.objects.create(
+        **common, chat_id=str(bea), params={"text": "in flight"}, claimed_by=new_claim_tag()
+    )
+    elsewhere = OutboundMessage.objects.create(
+        **common, chat_id=str(cy), params={"text": "other host"}, claimed_by="0123abcd@other-host:1"
+    )
+    assert claimant_is_gone(orphan.claimed_by)
+    assert not claimant_is_gone(alive.claimed_by) and not claimant_is_gone(elsewhere.claimed_by)
+    outbox_wake_due()  # what a worker does as it starts
+    assert _texts(ann, shop_bot) == ["orphan"]
+    orphan.refresh_from_db()
+    assert orphan.status == Status.SENT and orphan.attempts == 2
+    # a live worker's row, and one of another host whose process cannot be checked, are left alone
+    assert {OutboundMessage.objects.get(pk=r.pk).status for r in (alive, elsewhere)} == {Status.SENDING}
+    assert _texts(bea, shop_bot) == _texts(cy, shop_bot) == []
 
 
 def test_messages_to_one_chat_keep_their_order_whatever_wakes_first(

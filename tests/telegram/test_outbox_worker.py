@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from django.conf import settings
-from django.utils import timezone
 from pytest_django.live_server_helper import LiveServer
 
 from herald.telegram.models import OutboundMessage
-from herald.telegram.services import outbox_enqueue, outbox_sweep
+from herald.telegram.services import outbox_enqueue
 from tests.telegram.sandbox.helpers import SandboxBot, sandbox_api_base, sandbox_messages, sandbox_user
 from tests.worker_process import WorkerProcess
 
@@ -59,7 +56,7 @@ def test_a_real_worker_sends_every_queued_message_once_in_order(
         assert [m["text"] for m in sandbox_messages(user, shop_bot)] == ["news 0", "news 1", "news 2"]
 
 
-def test_a_worker_killed_mid_run_loses_nothing_once_the_sweeper_runs(
+def test_a_worker_killed_mid_run_is_taken_over_by_the_next_one_at_once(
     shop_bot: SandboxBot, live_server: LiveServer, tmp_path: Path
 ) -> None:
     users = [sandbox_user(f"Reader {i}") for i in range(24)]
@@ -72,23 +69,23 @@ def test_a_worker_killed_mid_run_loses_nothing_once_the_sweeper_runs(
         for user in users:
             outbox_enqueue(token=shop_bot.token, chat_id=user, method="sendMessage", params={"text": "hello"})
         first.wait_for(
-            lambda: OutboundMessage.objects.filter(status=OutboundMessage.Status.SENT).count() >= 4,
+            lambda: OutboundMessage.objects.filter(status=OutboundMessage.Status.SENT).count() >= 4
+            and OutboundMessage.objects.filter(status=OutboundMessage.Status.SENDING).exists(),
             timeout=30,
-            what="the first worker sending",
+            what="the first worker in the middle of sending",
         )
     finally:
         # SIGKILL to the worker and its pool: no warm shutdown; in-flight work and wake-ups are lost.
         first.kill()
     assert not first.running
-    assert OutboundMessage.objects.exclude(status=OutboundMessage.Status.SENT).exists()
+    assert OutboundMessage.objects.filter(status=OutboundMessage.Status.SENDING).exists()  # died mid-send
     second = _outbox_worker(tmp_path / "second", live_server)
-    # starting drops the wake-ups the first worker left in the broker: only the sweeper brings them back
+    # Starting drops the wake-ups the first worker left in the broker. The rows the first worker was
+    # sending name its dead processes: the second takes them back as it starts, long before the
+    # sweeper's staleness cutoff (minutes; no sweeper runs here).
     second.start()
     try:
-        # The sweeper, run as beat would once the rows are stale (its clock moved forward instead of waiting).
-        later = timezone.now() + dt.timedelta(seconds=settings.TELEGRAM_OUTBOX_STALE_SECONDS + 1)
-        outbox_sweep(now=later)
-        second.wait_for(_all_sent, timeout=60, what="every message sent after the restart")
+        second.wait_for(_all_sent, timeout=30, what="every message sent after the restart")
     finally:
         second.stop()
     counts = [len(sandbox_messages(user, shop_bot)) for user in users]
