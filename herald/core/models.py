@@ -43,7 +43,9 @@ class Lease(models.Model):
     """One of a few numbered places a process may hold for a while (``herald.core.leases``)."""
 
     key = models.CharField(max_length=200, primary_key=True)
-    holder = models.CharField(max_length=100, blank=True, help_text="The holder's claim tag (claim@host:pid).")
+    holder = models.CharField(
+        max_length=100, blank=True, help_text="The holder's claim tag (claim@host:pid)."
+    )
     expires_at = models.FloatField(default=0.0, help_text="Epoch seconds; free from then on.")
 
     class Meta:

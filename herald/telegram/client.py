@@ -31,6 +31,7 @@ from herald.telegram.errors import (
     TelegramHeldBack,
     TelegramNetworkError,
     TelegramRetryAfter,
+    TelegramSlotMissed,
     TelegramTimeout,
     error_from_response,
     map_ptb_error,
@@ -249,12 +250,14 @@ def call(token: str, method: str, /, **params: Any) -> Any:
 
 @dataclass(frozen=True)
 class Call:
-    """One call of a batch: made after ``delay`` seconds (a pacing slot)."""
+    """One call of a batch: made at ``at`` (epoch seconds, its pacing slot; at once if past), and only until
+    ``not_after`` when given: a call the process comes to later than that answers ``TelegramSlotMissed``."""
 
     token: str
     method: str
     params: dict[str, Any]
-    delay: float = 0.0
+    at: float = 0.0
+    not_after: float | None = None
 
 
 def call_many(calls: Sequence[Call]) -> list[Any | TelegramError]:
@@ -264,8 +267,11 @@ def call_many(calls: Sequence[Call]) -> list[Any | TelegramError]:
     gateway = _current()
 
     async def one(item: Call) -> Any:
-        if item.delay > 0:
-            await asyncio.sleep(item.delay)
+        if (wait := item.at - time.time()) > 0:
+            await asyncio.sleep(wait)
+        if item.not_after is not None and (late := time.time() - item.not_after) > 0:
+            TELEGRAM_CALLS.labels(method=item.method, outcome=TelegramSlotMissed.outcome).inc()
+            return TelegramSlotMissed(0.0, f"not sent: {late * 1000:.0f} ms past its pacing slot")
         try:
             return await _call_async(gateway, item.token, item.method, item.params)
         except TelegramError as exc:
@@ -274,6 +280,9 @@ def call_many(calls: Sequence[Call]) -> list[Any | TelegramError]:
     async def every() -> list[Any]:
         return list(await asyncio.gather(*(one(item) for item in calls)))
 
-    longest = max((item.delay + _deadline(item.method, item.params) for item in calls), default=0.0)
+    now = time.time()
+    longest = max(
+        (max(0.0, item.at - now) + _deadline(item.method, item.params) for item in calls), default=0.0
+    )
     results: list[Any | TelegramError] = gateway.run(every(), timeout=longest)
     return results

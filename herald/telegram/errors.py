@@ -56,6 +56,14 @@ class TelegramHeldBack(TelegramRetryAfter):
     outcome = "held"
 
 
+class TelegramSlotMissed(TelegramHeldBack):
+    """Not sent: the process came to it too late for its pacing slot (it was busy); sending it anyway
+    would crowd the sends booked after it into Telegram's window. It goes back for a fresh slot."""
+
+    code = "telegram_slot_missed"
+    outcome = "slot_missed"
+
+
 class TelegramChatMigrated(TelegramError):
     """The group became a supergroup: send again to ``new_chat_id``."""
 

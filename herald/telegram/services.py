@@ -17,7 +17,7 @@ import random
 import re
 import time
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Literal
 
 from django.conf import settings
 from django.db import IntegrityError, models, transaction
@@ -324,9 +324,11 @@ def _release(
     count_attempt: bool,
     error: TelegramError | None = None,
     chat_slot_at: dt.datetime | None = None,
-    by_drain: bool = False,
+    woken_by: Literal["itself", "a drain", "the running drain"] = "itself",
 ) -> None:
-    """Back to pending, to be sent again after ``delay`` seconds, by itself or ``by_drain`` of its bot."""
+    """Back to pending, to be sent again after ``delay`` seconds: by a wake-up of its own, by a drain of its
+    bot woken then, or by the drain that released it (which, when it ends, wakes a drain for the next row
+    due)."""
     updates: dict[str, Any] = {
         "status": Status.PENDING,
         "next_attempt_at": timezone.now() + dt.timedelta(seconds=delay),
@@ -338,10 +340,10 @@ def _release(
     if error is not None:
         updates.update(last_error=error.description, error_code=error.code)
     OutboundMessage.objects.filter(pk=message.pk, status=Status.SENDING).update(**updates)
-    if by_drain:
-        _wake_drains(message.bot_fingerprint, 1, countdown=delay)
-    else:
+    if woken_by == "itself":
         _wake(message.pk, countdown=delay)
+    elif woken_by == "a drain":
+        _wake_drains(message.bot_fingerprint, 1, countdown=delay)
 
 
 def _finish(message: OutboundMessage, *, wake_next: bool = True, **fields: Any) -> bool:
@@ -428,7 +430,7 @@ def _pace(message: OutboundMessage) -> float | None:
         # The bot is busy for a while (a fan-out, a retry-after): a drain takes the row then, with the
         # bot's other rows, in one block of slots. Waking the row alone would book another slot, likely
         # too far off again, and so on: each pass would waste a slot of the bot's.
-        _release(message, delay=wait, count_attempt=False, by_drain=True)
+        _release(message, delay=wait, count_attempt=False, woken_by="a drain")
         return None
     return wait
 
@@ -468,7 +470,13 @@ def _record_outcome(message: OutboundMessage, outcome: Any, *, in_drain: bool = 
     """Store what Telegram answered (a result, or a typed error) and schedule what comes next."""
     if isinstance(outcome, TelegramRetryAfter):
         delay = outcome.seconds + random.uniform(0, 0.25)  # noqa: S311 - jitter, not security
-        _release(message, delay=delay, count_attempt=False, error=outcome)
+        _release(
+            message,
+            delay=delay,
+            count_attempt=False,
+            error=outcome,
+            woken_by="the running drain" if in_drain else "itself",
+        )
         if not isinstance(outcome, TelegramHeldBack):  # Telegram's own 429: every process waits it out
             with contextlib.suppress(RateLimiterUnavailable):
                 pacing.hold_bot(bot_fingerprint=message.bot_fingerprint, seconds=outcome.seconds)
@@ -541,14 +549,21 @@ def _send_cost(message: OutboundMessage) -> int:
     return len(media) if message.method == "sendMediaGroup" and isinstance(media, list) and media else 1
 
 
-def _pace_batch(messages: list[OutboundMessage]) -> list[tuple[OutboundMessage, float]]:
-    """Each claimed row that may go within the batch's window, with its delay; the others go back.
+def _pace_batch(messages: list[OutboundMessage]) -> list[tuple[OutboundMessage, float, float | None]]:
+    """Each claimed row that may go within the batch's window, with when (epoch seconds) and until when it
+    may go; the others go back.
 
     The chats are booked in one go, then the bot's slots for the rows whose chat is free soon, as one
     block: row ``n`` goes at the block's start plus ``n`` intervals (or when its chat is free, if later).
-    Booking a block instead of a slot per row keeps the bot's bucket to one write per batch.
+    Booking a block instead of a slot per row keeps the bot's bucket to one write per batch. A row goes
+    within half an interval of its slot or not at all: a process that comes to it later (it was busy) and
+    sent it anyway would crowd it against the sends booked after it, and Telegram counts sends as they
+    arrive. Booked at ``TELEGRAM_PACING_HEADROOM`` of the limit, any second then holds fewer sends than
+    Telegram allows.
     """
-    planned = [(message, 0.0) for message in messages if not pacing.is_paced_method(message.method)]
+    planned: list[tuple[OutboundMessage, float, float | None]] = [
+        (message, 0.0, None) for message in messages if not pacing.is_paced_method(message.method)
+    ]
     paced = [message for message in messages if pacing.is_paced_method(message.method)]
     if not paced:
         return planned
@@ -572,10 +587,12 @@ def _pace_batch(messages: list[OutboundMessage]) -> list[tuple[OutboundMessage, 
         block_wait = pacing.reserve_bot(
             bot_fingerprint=fingerprint, cost=sum(_send_cost(message) for _, message in ready)
         )
+        block_at = time.time() + block_wait  # a moment after the bucket's own clock: never early
         interval = 1.0 / pacing.bot_rate_per_second()
         slots = 0
         for chat_wait, message in ready:
-            planned.append((message, max(chat_wait, block_wait + slots * interval)))
+            at = max(now + chat_wait, block_at + slots * interval)
+            planned.append((message, at, at + interval / 2))
             slots += _send_cost(message)
     for wait, message in later:  # its chat is busy for a while: it comes back for the slot booked for it
         slot = timezone.now() + dt.timedelta(seconds=wait)
@@ -638,7 +655,7 @@ def outbox_send_batch(*, bot_fingerprint: str, limit: int = DRAIN_BATCH) -> int:
     if not messages:
         return found
     try:
-        planned = _pace_batch(messages) if paced else [(message, 0.0) for message in messages]
+        planned = _pace_batch(messages) if paced else [(message, 0.0, None) for message in messages]
     except RateLimiterUnavailable:
         logger.warning("rate limiter unavailable; %s outbox messages will be retried", len(messages))
         for message in messages:
@@ -649,12 +666,13 @@ def outbox_send_batch(*, bot_fingerprint: str, limit: int = DRAIN_BATCH) -> int:
             message.bot_token,
             message.method,
             {**message.params, "chat_id": _api_chat_id(message.chat_id)},
-            delay=delay,
+            at=at,
+            not_after=not_after,
         )
-        for message, delay in planned
+        for message, at, not_after in planned
     ]
     outcomes = client.call_many(calls)
-    answered = list(zip((message for message, _ in planned), outcomes, strict=True))
+    answered = list(zip((message for message, _, _ in planned), outcomes, strict=True))
     for message in _finish_sent(
         [(m, outcome) for m, outcome in answered if not isinstance(outcome, TelegramError)]
     ):

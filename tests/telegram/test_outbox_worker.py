@@ -69,8 +69,10 @@ def test_a_worker_killed_mid_run_is_taken_over_by_the_next_one_at_once(
         for user in users:
             outbox_enqueue(token=shop_bot.token, chat_id=user, method="sendMessage", params={"text": "hello"})
         first.wait_for(
-            lambda: OutboundMessage.objects.filter(status=OutboundMessage.Status.SENT).count() >= 4
-            and OutboundMessage.objects.filter(status=OutboundMessage.Status.SENDING).exists(),
+            lambda: (
+                OutboundMessage.objects.filter(status=OutboundMessage.Status.SENT).count() >= 4
+                and OutboundMessage.objects.filter(status=OutboundMessage.Status.SENDING).exists()
+            ),
             timeout=30,
             what="the first worker in the middle of sending",
         )
