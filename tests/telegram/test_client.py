@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 import os
 import threading
+import time
 
+import httpx
 import pytest
 
 from herald.telegram import client
+from herald.telegram.errors import TelegramSlotMissed
 from tests.telegram.sandbox.helpers import SandboxBot
 
 pytestmark = pytest.mark.usefixtures("gateway")
@@ -82,3 +85,17 @@ def test_after_a_429_the_bot_waits_it_out_instead_of_sending_into_it(
     assert [call["status"] for call in calls if call["method"] == "sendMessage"] == [200, 200, 200, 429]
     # what does not count against the limits still goes
     assert client.call(shop_bot.token, "getMe")["username"] == shop_bot.username
+
+
+def test_a_call_the_process_comes_to_after_its_slot_is_not_made(shop_bot: SandboxBot, gateway: str) -> None:
+    now = time.time()
+    on_time, late = client.call_many(
+        [
+            client.Call(shop_bot.token, "getMe", {}, at=now, not_after=now + 60),
+            client.Call(shop_bot.token, "getMyName", {}, at=now - 1.0, not_after=now - 0.5),
+        ]
+    )
+    assert isinstance(on_time, dict) and on_time["username"] == shop_bot.username
+    assert isinstance(late, TelegramSlotMissed) and late.seconds == 0
+    calls = httpx.get(f"{gateway}/sandbox/api/calls", params={"bot": shop_bot.username}).json()
+    assert [call["method"] for call in calls].count("getMyName") == 0  # Telegram never saw it

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
-import subprocess
-import sys
 import threading
 
 import httpx
@@ -21,6 +18,7 @@ from herald.telegram import client
 from herald.telegram.models import OutboundMessage
 from herald.telegram.services import outbox_enqueue, outbox_retry, outbox_send, outbox_wake_due
 from herald.telegram.tasks import outbox_send_task, outbox_sweep_task
+from tests.processes import tag_of_an_exited_process
 from tests.telegram.gateway_fixtures import OutboxEvents, drain_outbox, tiny_png
 from tests.telegram.sandbox.helpers import SandboxBot, sandbox_messages, sandbox_user
 
@@ -205,12 +203,6 @@ def test_sweeper_redrives_a_row_stuck_in_sending_and_a_lost_wakeup(
     assert {OutboundMessage.objects.get(pk=r.pk).status for r in (lost, fresh)} == {Status.SENT}
 
 
-def _claim_tag_of_a_dead_process() -> str:
-    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True)
-    pid = int(finished.stdout)  # that process has exited: its pid is free (a reuse would read as alive)
-    return new_claim_tag().replace(f":{os.getpid()}", f":{pid}")
-
-
 def test_rows_of_a_dead_worker_are_taken_back_at_once_others_wait_for_the_cutoff(
     shop_bot: SandboxBot, ann: int
 ) -> None:
@@ -225,7 +217,7 @@ def test_rows_of_a_dead_worker_are_taken_back_at_once_others_wait_for_the_cutoff
         "claimed_at": just_now,
     }
     orphan = OutboundMessage.objects.create(
-        **common, chat_id=str(ann), params={"text": "orphan"}, claimed_by=_claim_tag_of_a_dead_process()
+        **common, chat_id=str(ann), params={"text": "orphan"}, claimed_by=tag_of_an_exited_process()
     )
     alive = OutboundMessage.objects.create(
         **common, chat_id=str(bea), params={"text": "in flight"}, claimed_by=new_claim_tag()

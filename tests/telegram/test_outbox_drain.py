@@ -144,3 +144,26 @@ def test_a_starting_worker_sends_rows_whose_wake_ups_died_with_the_last_one(
     assert set(OutboundMessage.objects.values_list("status", flat=True)) == {Status.SENT}
     for user in users:
         assert [m["text"] for m in sandbox_messages(user, shop_bot)] == ["still here"]
+
+
+def test_a_drain_woken_while_the_bots_drains_are_all_at_work_leaves_the_rows_to_them(
+    shop_bot: SandboxBot, settings: SettingsWrapper
+) -> None:
+    from herald.core.leases import lease_give_back, lease_take
+
+    settings.TELEGRAM_PACING = True
+    users = [sandbox_user(f"Reader {i}") for i in range(3)]
+    fingerprint = token_fingerprint(shop_bot.token)
+    # two drains of this bot are at work elsewhere (the places the outbox's drains take)
+    at_work = [lease_take(f"outbox-drain:{fingerprint}", places=2, seconds=30) for _ in range(2)]
+    assert all(at_work)
+    outbox_enqueue_many(
+        token=shop_bot.token, method="sendMessage", messages=[(u, {"text": "hi"}) for u in users]
+    )
+    # the wake-ups ended at once, without holding a worker's thread for slots further ahead
+    assert set(OutboundMessage.objects.values_list("status", flat=True)) == {Status.PENDING}
+    for held in at_work:
+        assert held is not None
+        lease_give_back(held)
+    assert outbox_drain(bot_fingerprint=fingerprint) == 3
+    assert set(OutboundMessage.objects.values_list("status", flat=True)) == {Status.SENT}

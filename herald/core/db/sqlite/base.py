@@ -7,10 +7,16 @@ threads writing, most of their time goes to those sleeps. Here a thread that sta
 rollback, so they queue and wake the moment it is free; and the one at the head of that queue asks
 SQLite for the lock every few milliseconds (while another process holds it) instead of through the busy
 handler. Writes outside ``atomic`` (single statements in autocommit) keep the busy handler.
+
+WAL checkpoints (copying the log back into the database file, with an fsync) run in a thread of their own
+every ``_CHECKPOINT_EVERY`` seconds instead of inside the commit that fills the log past 1,000 pages: there,
+the committing thread holds the process's writer lock through the checkpoint, and every writer of the
+process (a web process answering requests) stalls for its length.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import threading
@@ -24,8 +30,11 @@ from django.db.utils import OperationalError
 _FIRST_PAUSE = 0.0005
 _LONGEST_PAUSE = 0.004
 
+_CHECKPOINT_EVERY = 1.0
+
 _locks: dict[str, threading.Lock] = {}
 _locks_guard = threading.Lock()
+_checkpointers: set[str] = set()
 
 
 def _writer_lock(name: str) -> threading.Lock:
@@ -38,6 +47,27 @@ def _forget_after_fork() -> None:
     global _locks_guard
     _locks.clear()
     _locks_guard = threading.Lock()
+    _checkpointers.clear()  # threads do not survive a fork
+
+
+def _checkpoint_forever(path: str) -> None:
+    """Checkpoint the WAL of ``path`` now and then, without waiting for (or blocking) readers and writers."""
+    while True:
+        time.sleep(_CHECKPOINT_EVERY)
+        try:
+            # a fresh connection each time: the file may have been replaced (a test database recreated)
+            with contextlib.closing(sqlite3.connect(f"file:{path}?mode=rw", uri=True, timeout=0)) as db:
+                db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        except sqlite3.Error:
+            continue  # gone, or busy: the next round tries again
+
+
+def _start_checkpointer(path: str) -> None:
+    with _locks_guard:
+        if path in _checkpointers:
+            return
+        _checkpointers.add(path)
+    threading.Thread(target=_checkpoint_forever, args=(path,), name="sqlite-checkpoint", daemon=True).start()
 
 
 os.register_at_fork(after_in_child=_forget_after_fork)
@@ -45,6 +75,14 @@ os.register_at_fork(after_in_child=_forget_after_fork)
 
 class DatabaseWrapper(base.DatabaseWrapper):
     _held: threading.Lock | None = None
+
+    def get_new_connection(self, conn_params: Any) -> Any:
+        connection = super().get_new_connection(conn_params)
+        path = str(self.settings_dict["NAME"])
+        if not self.is_in_memory_db():
+            connection.execute("PRAGMA wal_autocheckpoint = 0")  # the checkpointer thread does it
+            _start_checkpointer(path)
+        return connection
 
     def _lock_timeout(self) -> float:
         return float(self.settings_dict.get("OPTIONS", {}).get("timeout", 5))
