@@ -5,7 +5,7 @@ Herald runs as under ``make run`` (gunicorn serving the sandbox, Celery workers,
 dir; this script schedules the posts through ``herald.content.services`` and reads what each channel
 received. For every post it measures how late it reached the channel beyond the channel's pacing: in a
 channel the k-th post can at best go at ``ideal_k = max(due_k, ideal_{k-1} + interval)``, where the
-interval is Telegram's 3 s (20/min) or Herald's own booking (20/min x ``TELEGRAM_PACING_HEADROOM``).
+interval is Telegram's 3 s (20/min) or Herald's own booking (20/min x ``TELEGRAM_GROUP_PACING_HEADROOM``).
 Figures: lateness p50 / p99 / max, duplicates and posts lost. Target: p99 < 2 s, 0 duplicates, 0 lost.
 
 Two modes: ``normal``, and ``kill``: every worker is SIGKILLed mid-minute and started again a few seconds
@@ -234,7 +234,7 @@ def _measure(posts_count: int, channels: int, first_due: dt.datetime) -> RunResu
             post_id = int(match.group(1))
             seen[post_id] += 1
             arrived[post_id] = min(date, arrived.get(post_id, date))
-    herald_interval = TELEGRAM_INTERVAL / settings.TELEGRAM_PACING_HEADROOM
+    herald_interval = TELEGRAM_INTERVAL / settings.TELEGRAM_GROUP_PACING_HEADROOM
     telegram_late = _lateness(posts, arrived, TELEGRAM_INTERVAL)
     herald_late = _lateness(posts, arrived, herald_interval)
     first = first_due.timestamp()

@@ -24,12 +24,9 @@ def is_private_chat(chat_id: int | str) -> bool:
 
 
 def chat_rate_per_second(chat_id: int | str) -> float:
-    limit = (
-        settings.TELEGRAM_LIMIT_PER_PRIVATE_CHAT
-        if is_private_chat(chat_id)
-        else settings.TELEGRAM_LIMIT_PER_GROUP
-    )
-    return float(limit) * settings.TELEGRAM_PACING_HEADROOM
+    if is_private_chat(chat_id):
+        return float(settings.TELEGRAM_LIMIT_PER_PRIVATE_CHAT) * settings.TELEGRAM_PACING_HEADROOM
+    return float(settings.TELEGRAM_LIMIT_PER_GROUP) * settings.TELEGRAM_GROUP_PACING_HEADROOM
 
 
 def bot_rate_per_second() -> float:

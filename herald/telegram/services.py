@@ -327,8 +327,8 @@ def _release(
     woken_by: Literal["itself", "a drain", "the running drain"] = "itself",
 ) -> None:
     """Back to pending, to be sent again after ``delay`` seconds: by a wake-up of its own, by a drain of its
-    bot woken then, or by the drain that released it (which, when it ends, wakes a drain for the next row
-    due)."""
+    bot woken then, or by the drain that released it (which wakes one drain for its batch's first row due
+    again, should it have ended by then)."""
     updates: dict[str, Any] = {
         "status": Status.PENDING,
         "next_attempt_at": timezone.now() + dt.timedelta(seconds=delay),
@@ -673,6 +673,9 @@ def outbox_send_batch(*, bot_fingerprint: str, limit: int = DRAIN_BATCH) -> int:
     ]
     outcomes = client.call_many(calls)
     answered = list(zip((message for message, _, _ in planned), outcomes, strict=True))
+    retry_after = [outcome.seconds for _, outcome in answered if isinstance(outcome, TelegramRetryAfter)]
+    if retry_after:  # those rows come back by this drain, or by one woken when the first is due again
+        _wake_drains(bot_fingerprint, 1, countdown=min(retry_after) + 0.25)
     for message in _finish_sent(
         [(m, outcome) for m, outcome in answered if not isinstance(outcome, TelegramError)]
     ):
@@ -712,24 +715,8 @@ def outbox_drain(*, bot_fingerprint: str, time_budget: float = 30.0) -> int:
             return handled
         # Nothing was due. A row that fell due meanwhile may have had its wake-up turned away while this
         # drain held its place: look once more now that the place is free.
-        now = timezone.now()
-        if not _due_heads(bot_fingerprint, now).exists():
-            _wake_drain_for_next_due(bot_fingerprint, now)
+        if not _due_heads(bot_fingerprint, timezone.now()).exists():
             return handled
-
-
-def _wake_drain_for_next_due(bot_fingerprint: str, now: dt.datetime) -> None:
-    """A drain at the time the bot's next row falls due (a retry-after, a chat's next slot): the rows do not
-    depend on their own wake-ups, which a worker that dies takes with it."""
-    next_due = (
-        OutboundMessage.objects.filter(
-            bot_fingerprint=bot_fingerprint, status=Status.PENDING, next_attempt_at__gt=now
-        )
-        .filter(~Exists(_older_open_rows()))
-        .aggregate(at=Min("next_attempt_at"))["at"]
-    )
-    if next_due is not None:
-        _wake_drains(bot_fingerprint, 1, countdown=(next_due - now).total_seconds())
 
 
 # --- Operations -------------------------------------------------------------------------------------------
@@ -751,18 +738,20 @@ def outbox_retry(*, message_ids: Iterable[int]) -> int:
 
 
 def outbox_wake_due() -> int:
-    """Start a drain for every bot with due rows; returns how many bots. For a worker that starts: the
+    """Start a drain for every bot with pending rows; returns how many bots. For a worker that starts: the
     rows a dead worker was sending and the wake-ups it held went with it, and they would otherwise wait
     for the sweeper. A row that still has a live wake-up is claimed once all the same."""
     outbox_reclaim_orphans()
+    now = timezone.now()
     bots = list(
-        OutboundMessage.objects.filter(status=Status.PENDING, next_attempt_at__lte=timezone.now())
-        .values_list("bot_fingerprint", flat=True)
-        .distinct()
+        OutboundMessage.objects.filter(status=Status.PENDING)
+        .filter(~Exists(_older_open_rows()))
+        .values("bot_fingerprint")
+        .annotate(next_due=Min("next_attempt_at"))
         .order_by("bot_fingerprint")[:_SWEEP_BATCH]
     )
-    for fingerprint in bots:
-        _wake_drains(fingerprint, 1)
+    for bot in bots:  # at once, or when its first row falls due (a retry-after, a chat's next slot)
+        _wake_drains(bot["bot_fingerprint"], 1, countdown=(bot["next_due"] - now).total_seconds())
     return len(bots)
 
 
