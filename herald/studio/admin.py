@@ -8,9 +8,13 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.utils.decorators import method_decorator
+from django.views.decorators.csrf import csrf_protect
 from unfold.admin import ModelAdmin, TabularInline
 
+from herald.bots.models import BotKind, TelegramBot
+from herald.bots.services import bot_update
 from herald.core.admin import ReadOnlyModelAdmin
 from herald.core.errors import HeraldError
 from herald.studio.models import AuditEntry, EditorSession, Studio, StudioEditor
@@ -40,6 +44,57 @@ class StudioForm(forms.ModelForm):
         return data
 
 
+def _user_ids(text: str) -> list[int]:
+    words = text.replace(",", " ").split()
+    bad = [word for word in words if not word.lstrip("-").isdigit()]
+    if bad:
+        raise forms.ValidationError(f"Telegram user ids are numbers; not {', '.join(bad[:3])}.")
+    return [int(word) for word in words]
+
+
+class StudioCreationForm(forms.ModelForm):
+    """Turns a hosted bot into a studio, exactly as ``PATCH /api/bots/{id}`` with ``kind: studio`` does:
+    the channel is checked with Telegram before anything is saved."""
+
+    bot = forms.ModelChoiceField(
+        queryset=TelegramBot.objects.exclude(kind=BotKind.STUDIO).order_by("name"),
+        help_text="A hosted bot that is an administrator of the channel.",
+    )
+    editors = forms.CharField(
+        required=False, help_text="Telegram user ids of the editors, separated by commas or spaces."
+    )
+    admins = forms.CharField(
+        help_text="Telegram user ids of the editors who may also change the settings (at least one)."
+    )
+
+    class Meta:
+        model = Studio
+        fields = ["bot", "channel", "language", "timezone", "default_format", "interface_language"]
+
+    def clean_editors(self) -> list[int]:
+        return _user_ids(self.cleaned_data.get("editors") or "")
+
+    def clean_admins(self) -> list[int]:
+        return _user_ids(self.cleaned_data.get("admins") or "")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if self.errors:
+            return data
+        self.studio_block = {
+            "channel": data["channel"],
+            "editors": sorted(set(data["editors"]) | set(data["admins"])),
+            "admins": data["admins"],
+            **{key: data[key] for key in ("language", "timezone", "default_format", "interface_language")},
+        }
+        try:
+            studio_settings_prepare(data["bot"], self.studio_block)  # checks only; saving comes after
+        except HeraldError as exc:
+            field = str(exc.details.get("field", "")).removeprefix("studio.")
+            self.add_error(field if field in self.fields else None, exc.message)
+        return data
+
+
 class EditorInline(TabularInline):
     model = StudioEditor
     fields = ["telegram_user_id", "is_admin", "blocked_until"]
@@ -51,14 +106,38 @@ class StudioAdmin(ModelAdmin):
     form = StudioForm
     list_display = ["bot", "channel", "language", "timezone", "default_format", "created_at"]
     search_fields = ["channel", "bot__name", "bot__username"]
-    inlines = [EditorInline]
 
-    readonly_fields = ["bot"]
+    add_form = StudioCreationForm
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False  # a studio starts from its bot: PATCH /api/bots/{id} with kind "studio"
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
+        if obj is None:
+            kwargs["form"] = self.add_form
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [] if obj is None else ["bot"]
+
+    def get_inlines(self, request: HttpRequest, obj: Any = None) -> list[Any]:
+        return [] if obj is None else [EditorInline]  # on creation the editors are in the form
+
+    @method_decorator(csrf_protect)
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: Any = None,
+    ) -> HttpResponse:
+        # Not in one transaction, unlike Django's: saving asks Telegram about the channel, and a transaction
+        # held meanwhile would keep the sandbox (on the same SQLite file) from answering. The settings and
+        # the studio are written in their own transactions by the same services as the API's.
+        return self._changeform_view(request, object_id, form_url, extra_context)
 
     def save_model(self, request: HttpRequest, obj: Studio, form: Any, change: bool) -> None:
+        if not change:
+            bot = form.cleaned_data["bot"]
+            bot_update(bot=bot, kind=BotKind.STUDIO, kind_settings={"studio": form.studio_block})
+            obj.pk = Studio.objects.values_list("pk", flat=True).get(bot=bot)
         apply = getattr(form, "apply_settings", None)
         if apply is not None:
             apply()

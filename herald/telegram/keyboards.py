@@ -13,14 +13,13 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from django.utils.dates import MONTHS, WEEKDAYS_ABBR
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from herald.core.errors import InvalidInput
 
 CALLBACK_DATA_LIMIT = 64
 _PREFIX = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
-_WEEKDAYS = ("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su")
-_MONTHS = tuple(dt.date(2000, month, 1).strftime("%B") for month in range(1, 13))  # C locale: English
 
 
 def callback_button(text: str, data: str) -> InlineKeyboardButton:
@@ -88,12 +87,12 @@ def calendar_keyboard(
         callback_button("«", f"{prefix}:m:{prev_year:04d}{prev_month:02d}")
         if has_past_month
         else _noop(" ", prefix),
-        _noop(f"{_MONTHS[month - 1]} {year}", prefix),
+        _noop(f"{MONTHS[month]} {year}", prefix),  # in the active language, from Django's catalogs
         callback_button("»", f"{prefix}:m:{next_year:04d}{next_month:02d}")
         if has_next_month
         else _noop(" ", prefix),
     ]
-    rows = [header, [_noop(day, prefix) for day in _WEEKDAYS]]
+    rows = [header, [_noop(str(WEEKDAYS_ABBR[weekday]), prefix) for weekday in range(7)]]
     for week in calendar.Calendar(firstweekday=calendar.MONDAY).monthdatescalendar(year, month):
         row = []
         for day in week:

@@ -142,6 +142,40 @@ def test_the_admin_shows_studios_and_the_audit_log(world: StudioWorld, client: C
     assert studio.channel == "@timetoshopping"
 
 
+def test_an_admin_turns_a_hosted_bot_into_a_studio_in_the_admin(world: StudioWorld, client: Client) -> None:
+    from herald.bots.models import BotKind, TelegramBot
+    from herald.studio.models import Studio
+    from tests.telegram.sandbox.helpers import sandbox_bot, sandbox_channel
+
+    deals = sandbox_bot("deals_studio_bot", "Deals studio")
+    sandbox_channel("Deals", admins=[deals.username], username="dealsam")
+    sandbox_channel("Elsewhere", admins=[], username="elsewhere")
+    bot_id = world.api.post("/api/bots", {"name": "Deals", "token": deals.token}).json()["id"]
+    client.force_login(UserFactory.create(username="root", is_staff=True, is_superuser=True))
+    assert client.get("/admin/studio/studio/add/").status_code == 200
+    form = {
+        "bot": bot_id,
+        "channel": "@elsewhere",
+        "editors": "501, 502",
+        "admins": "501",
+        "language": "hy",
+        "timezone": "Asia/Yerevan",
+        "default_format": "promo",
+        "interface_language": "ru",
+    }
+    refused = client.post("/admin/studio/studio/add/", form)
+    assert refused.status_code == 200
+    assert "@deals_studio_bot cannot post in @elsewhere" in refused.content.decode()
+    assert TelegramBot.objects.get(pk=bot_id).kind == BotKind.FLOWS  # nothing saved
+    assert client.post("/admin/studio/studio/add/", {**form, "admins": "501 x"}).status_code == 200
+    saved = client.post("/admin/studio/studio/add/", {**form, "channel": "@dealsam"})
+    assert saved.status_code == 302, saved.context["adminform"].form.errors
+    studio = Studio.objects.get(bot_id=bot_id)
+    assert TelegramBot.objects.get(pk=bot_id).kind == BotKind.STUDIO
+    assert (studio.channel, studio.default_format, studio.interface_language) == ("@dealsam", "promo", "ru")
+    assert {(e.telegram_user_id, e.is_admin) for e in studio.editors.all()} == {(501, True), (502, False)}
+
+
 def test_a_scheduled_post_published_at_its_time_is_reported_to_whoever_scheduled_it(
     world: StudioWorld,
 ) -> None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.utils import translation
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from herald.core.errors import InvalidInput
@@ -35,11 +36,21 @@ def test_buttons_rows_and_grid() -> None:
 def test_calendar_lays_out_the_month_from_monday() -> None:
     rows = _rows(kb.calendar_keyboard(year=2026, month=11, today=TODAY))
     assert rows[0][1].text == "November 2026"
-    assert [b.text for b in rows[1]] == ["Mo", "Tu", "We", "Th", "Fr", "Sa", "Su"]
+    assert [b.text for b in rows[1]] == ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
     # 1 November 2026 is a Sunday: six blanks, then the 1st in the last column
     assert [b.text for b in rows[2]] == [" "] * 6 + ["·1·"]
     assert all(len(row) == 7 for row in rows[1:])
     assert rows[-1][0].text == "30"
+
+
+@pytest.mark.parametrize(
+    ("language", "title", "monday"), [("hy", "Նոյեմբեր 2026", "Երկ"), ("ru", "Ноябрь 2026", "Пн")]
+)
+def test_calendar_speaks_the_active_language(language: str, title: str, monday: str) -> None:
+    with translation.override(language):
+        rows = _rows(kb.calendar_keyboard(year=2026, month=11, today=TODAY))
+    assert rows[0][1].text == title
+    assert rows[1][0].text == monday
 
 
 def test_past_days_are_shown_but_do_nothing() -> None:
