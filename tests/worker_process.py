@@ -3,7 +3,7 @@
 By default the worker gets its own data directory, so the embedded filesystem broker it reads is private
 to the test, and consumes only its own queue, so it cannot take tasks meant for anyone else on a shared
 broker; the test feeds it with ``send``. With ``shared_broker=True`` it reads the test process's broker and
-default queue instead (purged first), so tasks the code under test enqueues (``.delay()``, ``on_commit``)
+its queues instead (purged first), so tasks the code under test enqueues (``.delay()``, ``on_commit``)
 reach it as in production.
 
 The worker runs in a process group of its own, so ``kill`` takes down a prefork pool's children with it
@@ -68,7 +68,9 @@ class WorkerProcess:
         self.data_dir = data_dir
         self.shared_broker = shared_broker
         name = f"test-{uuid.uuid4().hex[:12]}"
-        self.queue = celery_app.conf.task_default_queue if shared_broker else (queue or name)
+        # shared: every queue the code under test routes tasks to (the default one and the outbox's)
+        self.queues = [q.name for q in celery_app.conf.task_queues] if shared_broker else [queue or name]
+        self.queue = self.queues[0]
         self.nodename = f"{name}@localhost"
         self.log_path = data_dir / "worker.log"
         self.extra_env = extra_env or {}
@@ -85,7 +87,8 @@ class WorkerProcess:
         if self.shared_broker:
             # tasks left over from earlier tests must not run against this test's data
             with self.broker_connection() as conn:
-                conn.default_channel.queue_purge(self.queue)
+                for queue in self.queues:
+                    conn.default_channel.queue_purge(queue)
         env = {
             **os.environ,
             # the embedded broker lives under the data dir: the test's own one, or a private one
@@ -102,7 +105,7 @@ class WorkerProcess:
         command = [
             sys.executable, "-m", "celery", "-A", "config", "worker",
             "--pool", self.pool, "--concurrency", str(self.concurrency),
-            "--queues", self.queue, "--hostname", self.nodename,
+            "--queues", ",".join(self.queues), "--hostname", self.nodename,
             "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel", "INFO",
         ]  # fmt: skip
         if self.include:
