@@ -16,7 +16,7 @@ from django.conf import settings
 from herald.telegram.sandbox.errors import too_many_requests
 
 _lock = threading.Lock()
-_windows: dict[tuple[str, int], deque[float]] = {}
+_windows: dict[tuple[str, int, int], deque[float]] = {}
 _enabled_override: bool | None = None
 _PRUNE_ABOVE = 10_000
 
@@ -33,16 +33,19 @@ def limits_set(*, enabled: bool | None) -> None:
         _windows.clear()
 
 
-def _rules(bot_id: int, chat_id: int, chat_is_private: bool) -> list[tuple[tuple[str, int], int, float]]:
-    """(window key, how many sends, in how many seconds) that one more send must fit in."""
-    rules: list[tuple[tuple[str, int], int, float]] = [
-        (("bot", bot_id), settings.SANDBOX_LIMIT_PER_BOT_PER_SECOND, 1.0)
+def _rules(bot_id: int, chat_id: int, chat_is_private: bool) -> list[tuple[tuple[str, int, int], int, float]]:
+    """(window key, how many sends, in how many seconds) that one more send must fit in. A chat's limit is
+    a bot's to that chat: two bots writing to one person, or posting in one group, count apart."""
+    rules: list[tuple[tuple[str, int, int], int, float]] = [
+        (("bot", bot_id, 0), settings.SANDBOX_LIMIT_PER_BOT_PER_SECOND, 1.0)
     ]
     if chat_is_private:
         burst = max(1, settings.SANDBOX_PRIVATE_CHAT_BURST)
-        rules.append((("chat", chat_id), burst, burst / settings.SANDBOX_LIMIT_PER_PRIVATE_CHAT_PER_SECOND))
+        rules.append(
+            (("chat", bot_id, chat_id), burst, burst / settings.SANDBOX_LIMIT_PER_PRIVATE_CHAT_PER_SECOND)
+        )
     else:
-        rules.append((("chat", chat_id), settings.SANDBOX_LIMIT_PER_GROUP_PER_MINUTE, 60.0))
+        rules.append((("chat", bot_id, chat_id), settings.SANDBOX_LIMIT_PER_GROUP_PER_MINUTE, 60.0))
     return rules
 
 

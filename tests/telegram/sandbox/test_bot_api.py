@@ -12,6 +12,7 @@ from django.test import Client
 from herald.telegram.sandbox.spec import bot_api_spec
 from tests.telegram.sandbox.helpers import (
     SandboxBot,
+    sandbox_bot,
     sandbox_group,
     sandbox_messages,
     sandbox_send,
@@ -178,6 +179,18 @@ def test_group_limit_is_twenty_a_minute(client: Client, shop_bot: SandboxBot) ->
     assert body["description"] == f"Too Many Requests: retry after {body['parameters']['retry_after']}"
 
 
+def test_a_chats_limit_counts_each_bots_sends_apart(client: Client, shop_bot: SandboxBot, ann: int) -> None:
+    other_bot = sandbox_bot("other_bot")
+    group = sandbox_group("Club", admins=["shop_bot", "other_bot"])
+    for chat, allowed in ((ann, 3), (group, 20)):  # a private chat's burst, a group's minute
+        for bot in (shop_bot, other_bot):  # two bots writing to one person count apart, as in Telegram
+            statuses = [
+                call(client, bot, "sendMessage", chat_id=chat, text="hi").status_code for _ in range(allowed)
+            ]
+            assert statuses == [200] * allowed
+        assert call(client, shop_bot, "sendMessage", chat_id=chat, text="one too many").status_code == 429
+
+
 def test_bot_limit_is_thirty_a_second(client: Client, shop_bot: SandboxBot) -> None:
     people = [sandbox_user(f"P{n}") for n in range(31)]
     statuses = [call(client, shop_bot, "sendMessage", chat_id=p, text="hi").status_code for p in people]
@@ -302,4 +315,4 @@ def test_limit_windows_of_quiet_chats_are_forgotten(monkeypatch: pytest.MonkeyPa
         limits.limits_check_send(bot_id=1, chat_id=chat, chat_is_private=True)
     monkeypatch.setattr(limits.time, "monotonic", lambda: 1100.0)
     limits.limits_check_send(bot_id=1, chat_id=99, chat_is_private=True)
-    assert set(limits._windows) == {("bot", 1), ("chat", 99)}
+    assert set(limits._windows) == {("bot", 1, 0), ("chat", 1, 99)}
