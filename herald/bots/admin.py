@@ -16,7 +16,7 @@ from unfold.decorators import action, display
 from herald.bots import selectors, services
 from herald.bots.flows import FlowValidationError, parse_flow
 from herald.bots.models import BotFlow, BotMessage, BotUser, Broadcast, FlowAnswer, FlowRun, TelegramBot
-from herald.core.admin import ReadOnlyModelAdmin
+from herald.core.admin import ReadOnlyModelAdmin, TelegramCheckingModelAdmin
 from herald.core.errors import HeraldError
 
 # The start page shows every bot's figures above the app list (see herald/bots/dashboard.py).
@@ -58,7 +58,7 @@ class FlowInline(TabularInline):
 
 
 @admin.register(TelegramBot)
-class TelegramBotAdmin(ModelAdmin):
+class TelegramBotAdmin(TelegramCheckingModelAdmin):
     form = TelegramBotForm
     list_display = [
         "name",

@@ -8,14 +8,12 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
-from django.http import HttpRequest, HttpResponse
-from django.utils.decorators import method_decorator
-from django.views.decorators.csrf import csrf_protect
-from unfold.admin import ModelAdmin, TabularInline
+from django.http import HttpRequest
+from unfold.admin import TabularInline
 
 from herald.bots.models import BotKind, TelegramBot
 from herald.bots.services import bot_update
-from herald.core.admin import ReadOnlyModelAdmin
+from herald.core.admin import ReadOnlyModelAdmin, TelegramCheckingModelAdmin
 from herald.core.errors import HeraldError
 from herald.studio.models import AuditEntry, EditorSession, Studio, StudioEditor
 from herald.studio.services import studio_settings_prepare
@@ -102,7 +100,7 @@ class EditorInline(TabularInline):
 
 
 @admin.register(Studio)
-class StudioAdmin(ModelAdmin):
+class StudioAdmin(TelegramCheckingModelAdmin):
     form = StudioForm
     list_display = ["bot", "channel", "language", "timezone", "default_format", "created_at"]
     search_fields = ["channel", "bot__name", "bot__username"]
@@ -119,19 +117,6 @@ class StudioAdmin(ModelAdmin):
 
     def get_inlines(self, request: HttpRequest, obj: Any = None) -> list[Any]:
         return [] if obj is None else [EditorInline]  # on creation the editors are in the form
-
-    @method_decorator(csrf_protect)
-    def changeform_view(
-        self,
-        request: HttpRequest,
-        object_id: str | None = None,
-        form_url: str = "",
-        extra_context: Any = None,
-    ) -> HttpResponse:
-        # Not in one transaction, unlike Django's: saving asks Telegram about the channel, and a transaction
-        # held meanwhile would keep the sandbox (on the same SQLite file) from answering. The settings and
-        # the studio are written in their own transactions by the same services as the API's.
-        return self._changeform_view(request, object_id, form_url, extra_context)
 
     def save_model(self, request: HttpRequest, obj: Studio, form: Any, change: bool) -> None:
         if not change:

@@ -65,3 +65,25 @@ def test_flow_editor_names_the_bad_path(admin: Client, bot: TelegramBot) -> None
     )
     assert ok.status_code == 302
     assert BotFlow.objects.get().trigger_command == "start"
+
+
+def test_a_bot_added_in_the_admin_is_checked_with_telegram(admin: Client, telegram: str) -> None:
+    from tests.telegram.sandbox.helpers import sandbox_bot
+
+    shop = sandbox_bot("admin_added_bot", "Added in the admin")
+    form = {
+        "name": "Added",
+        "kind": "flows",
+        "is_active": "on",
+        "new_token": "123:not-a-real-token",
+        "flows-TOTAL_FORMS": "0",
+        "flows-INITIAL_FORMS": "0",
+    }
+    refused = admin.post("/admin/bots/telegrambot/add/", form)
+    assert refused.status_code == 200 and not TelegramBot.objects.exists()
+    assert "token" in refused.context["adminform"].form.errors["new_token"][0].lower()
+    # The form asks the sandbox (on the same SQLite file) while the admin saves: it must get its answer,
+    # not wait behind a transaction the admin holds.
+    saved = admin.post("/admin/bots/telegrambot/add/", {**form, "new_token": shop.token})
+    assert saved.status_code == 302, saved.context["adminform"].form.errors
+    assert TelegramBot.objects.get().username == "admin_added_bot"
