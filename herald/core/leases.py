@@ -31,9 +31,12 @@ def lease_take(name: str, *, places: int, seconds: float) -> Held | None:
     """Take one of the ``places`` of ``name`` for ``seconds``; ``None`` when all are held."""
     keys = [_place(name, number) for number in range(places)]
     holder = new_claim_tag()
-    Lease.objects.bulk_create([Lease(key=key) for key in keys], ignore_conflicts=True)
-    now = time.time()
     holders = dict(Lease.objects.filter(key__in=keys).values_list("key", "holder"))
+    missing = [key for key in keys if key not in holders]
+    if missing:  # the name's first use: its places are made once, not written on every take
+        Lease.objects.bulk_create([Lease(key=key) for key in missing], ignore_conflicts=True)
+        holders.update(dict.fromkeys(missing, ""))
+    now = time.time()
     for key in keys:
         free = Q(expires_at__lte=now)
         if claimant_is_gone(holders.get(key, "")):

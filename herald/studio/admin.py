@@ -19,6 +19,12 @@ from herald.studio.models import AuditEntry, EditorSession, Studio, StudioEditor
 from herald.studio.services import studio_settings_prepare
 
 
+def _show_refusal(form: forms.ModelForm, exc: HeraldError) -> None:
+    """The settings' refusal (``studio.channel: …``) on the form field it names, or on the whole form."""
+    field = str(exc.details.get("field", "")).removeprefix("studio.")
+    form.add_error(field if field in form.fields else None, exc.message)
+
+
 class StudioForm(forms.ModelForm):
     """Saving checks the channel with Telegram (the bot must be able to post there), as the API does."""
 
@@ -37,8 +43,7 @@ class StudioForm(forms.ModelForm):
         try:
             self.apply_settings: Callable[[], None] | None = studio_settings_prepare(bot, block)
         except HeraldError as exc:
-            field = str(exc.details.get("field", "")).removeprefix("studio.")
-            self.add_error(field if field in self.fields else None, exc.message)
+            _show_refusal(self, exc)
         return data
 
 
@@ -88,8 +93,7 @@ class StudioCreationForm(forms.ModelForm):
         try:
             studio_settings_prepare(data["bot"], self.studio_block)  # checks only; saving comes after
         except HeraldError as exc:
-            field = str(exc.details.get("field", "")).removeprefix("studio.")
-            self.add_error(field if field in self.fields else None, exc.message)
+            _show_refusal(self, exc)
         return data
 
 
