@@ -26,6 +26,7 @@ import textwrap
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -38,6 +39,7 @@ USERS = 200
 TARGET_RATE = 800.0
 TARGET_P99_MS = 50.0
 PEER_VERSION = "aiogram==3.31.0"
+QUIET_REPLIES = 15
 
 # One update per request; update ids unique per wrk thread; every update is sent REPEAT times in a row.
 WRK_SCRIPT = textwrap.dedent(
@@ -128,6 +130,53 @@ def wrk(url: str, *, seconds: int, chats: list[int], repeat: int, secret: str, s
     )
 
 
+def reply_latencies(url: str, *, secret: str, chat: int, count: int) -> list[float]:
+    """Seconds from posting a text update (one at a time, the system otherwise idle) to its reply being sent."""
+    from herald.telegram.models import OutboundMessage
+
+    latencies = []
+    with httpx.Client(timeout=10) as client:
+        for n in range(count):
+            update_id = 900_000_000 + n
+            posted = time.time()
+            client.post(
+                url,
+                headers={"X-Telegram-Bot-Api-Secret-Token": secret},
+                json={
+                    "update_id": update_id,
+                    "message": {
+                        "message_id": update_id,
+                        "date": int(posted),
+                        "chat": {"id": chat, "type": "private"},
+                        "from": {"id": chat, "is_bot": False, "first_name": "Quiet"},
+                        "text": f"hello {n}",
+                    },
+                },
+            ).raise_for_status()
+            sent = None
+            deadline = time.monotonic() + 10
+            while sent is None and time.monotonic() < deadline:
+                sent = (
+                    OutboundMessage.objects.filter(
+                        chat_id=str(chat), status="sent", created_at__gte=_aware(posted)
+                    )
+                    .values_list("sent_at", flat=True)
+                    .first()
+                )
+                time.sleep(0.002)
+            if sent is None:
+                raise RuntimeError(f"no reply to update {update_id} within 10 s")
+            latencies.append(sent.timestamp() - posted)
+            time.sleep(1.1)  # the chat's own pace (1 message/s) is not what is measured
+    return latencies
+
+
+def _aware(epoch: float) -> Any:
+    import datetime as dt
+
+    return dt.datetime.fromtimestamp(epoch, tz=dt.UTC)
+
+
 def herald_run(*, seconds: int, repeat: int) -> dict[str, object]:
     with running_herald(workers=1, worker_concurrency=8, extra_env={"SANDBOX_LIMITS_ENABLED": "0"}) as herald:
         os.environ.update(
@@ -156,6 +205,9 @@ def herald_run(*, seconds: int, repeat: int) -> dict[str, object]:
             bot=bot, name="hello", flow_data={"response": "Got it, {first_name}!"}, is_default=True
         )
         secret = SandboxBot.objects.get(username="ingest_bot").webhook_secret_token
+        quiet = reply_latencies(
+            f"{herald.base_url}/api/webhook/{bot.pk}", secret=secret, chat=chats[0], count=QUIET_REPLIES
+        )
         load = wrk(
             f"{herald.base_url}/api/webhook/{bot.pk}",
             seconds=seconds,
@@ -173,7 +225,9 @@ def herald_run(*, seconds: int, repeat: int) -> dict[str, object]:
             "duplicate_effects": max(0, incoming - text_updates),
             # how far the worker got meanwhile (replies to one bot are paced at Telegram's 30 messages/s)
             "processed": InboundUpdate.objects.exclude(status="received").count(),
-            "replies_sent": OutboundMessage.objects.filter(status="sent").count(),
+            "replies_sent": OutboundMessage.objects.filter(status="sent").count() - len(quiet),
+            "quiet_reply_p50_ms": median(quiet) * 1000,
+            "quiet_reply_max_ms": max(quiet) * 1000,
         }
 
 
@@ -304,7 +358,8 @@ def main() -> None:
         print(
             f"  herald run {n}: {run['rate']:.0f} updates/s, p50 {run['p50_ms']:.1f} ms, p99 {run['p99_ms']:.1f} ms,"
             f" non-2xx {run['non_2xx']}; during the run the worker processed {run['processed']} of"
-            f" {run['unique_updates']} updates and sent {run['replies_sent']} replies"
+            f" {run['unique_updates']} updates and sent {run['replies_sent']} replies; before it, a lone update's"
+            f" reply went out in {run['quiet_reply_p50_ms']:.0f} ms (median), {run['quiet_reply_max_ms']:.0f} ms at most"
         )
     args.repeat = 3
     dup = _in_subprocess("herald", args)

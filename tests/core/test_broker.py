@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from queue import Empty
 
 from kombu import Connection
 
@@ -18,7 +19,12 @@ def test_filesystem_urls_use_the_whole_file_transport() -> None:
 
 def test_a_consumer_racing_the_producer_never_reads_a_half_written_message(tmp_path: Path) -> None:
     folder = str(tmp_path)
-    options = {"data_folder_in": folder, "data_folder_out": folder, "polling_interval": 0.0005}
+    options = {
+        "data_folder_in": folder,
+        "data_folder_out": folder,
+        "control_folder": str(tmp_path / "control"),
+        "polling_interval": 0.0005,
+    }
     # large messages widen the moment between creating a file and finishing it
     body = "x" * 2_000_000
     count = 100
@@ -50,3 +56,57 @@ def test_a_consumer_racing_the_producer_never_reads_a_half_written_message(tmp_p
     consumer.join(5)
     assert not errors
     assert sorted(received) == list(range(count))
+
+
+def test_every_task_is_delivered_to_exactly_one_queue(tmp_path: Path) -> None:
+    """The outbox's queue and the default one are bound apart: a task sent to one is not run twice."""
+    folder = str(tmp_path)
+    control = str(tmp_path / "control")
+    options = {"data_folder_in": folder, "data_folder_out": folder, "control_folder": control}
+    with Connection("filesystem://", transport_options=options) as connection:
+        channel = connection.default_channel
+        configured = [queue.name for queue in app.conf.task_queues]
+        for name in configured:
+            app.amqp.queues[name](channel).declare()
+        app.send_task("herald.telegram.tasks.outbox_send_task", args=(1,), connection=connection)
+        app.send_task("herald.bots.tasks.bot_updates_process_task", args=([1],), connection=connection)
+        waiting = {name: channel.queue_declare(name, passive=True).message_count for name in configured}
+    assert waiting == {"celery": 1, "outbox": 1}
+
+
+def test_two_readers_of_one_folder_take_every_message_once_and_in_order(tmp_path: Path) -> None:
+    folder = str(tmp_path)
+    options = {
+        "data_folder_in": folder,
+        "data_folder_out": folder,
+        "control_folder": str(tmp_path / "control"),
+        "polling_interval": 0.001,
+    }
+    with (
+        Connection("filesystem://", transport_options=options) as writer,
+        Connection("filesystem://", transport_options=options) as first_reader,
+        Connection("filesystem://", transport_options=options) as second_reader,
+    ):
+        sent = writer.SimpleQueue("shared")
+        for n in range(300):
+            sent.put({"n": n})
+        readers = [first_reader.SimpleQueue("shared"), second_reader.SimpleQueue("shared")]
+        taken: list[list[int]] = [[], []]
+        for n in range(300):
+            if n == 150:  # messages sent after both readers listed the folder are found too
+                for late in range(300, 400):
+                    sent.put({"n": late})
+            reader = n % 2
+            message = readers[reader].get(timeout=5)
+            taken[reader].append(message.payload["n"])
+            message.ack()
+        for reader in (0, 1):
+            while True:
+                try:
+                    message = readers[reader].get(timeout=0.2)
+                except Empty:  # this reader has taken all it will
+                    break
+                taken[reader].append(message.payload["n"])
+                message.ack()
+    assert sorted(taken[0] + taken[1]) == list(range(400))
+    assert all(numbers == sorted(numbers) for numbers in taken)

@@ -429,3 +429,40 @@ def test_a_migrated_group_is_followed_by_the_row_and_the_chats_queue(
     assert set(OutboundMessage.objects.values_list("chat_id", flat=True)) == {str(supergroup)}
     assert OutboundMessage.objects.get(pk=rows[0].pk).attempts == 1  # the migration was not a failed attempt
     assert outbox_events.migrated == [("-4001", str(supergroup))]
+
+
+def test_a_button_press_is_answered_at_once_not_behind_the_chats_queued_messages(
+    shop_bot: SandboxBot, ann: int, sandbox_limits_off: None
+) -> None:
+    from herald.core.crypto import token_fingerprint
+    from herald.telegram.sandbox.services import sandbox_callback_answer
+    from tests.telegram.sandbox.helpers import sandbox_press
+
+    keyboard = {"inline_keyboard": [[{"text": "More", "callback_data": "more"}]]}
+    shown = client.call(shop_bot.token, "sendMessage", chat_id=ann, text="Menu", reply_markup=keyboard)
+    sandbox_press(shop_bot, ann, shown["message_id"], "more")
+    query_id = client.call(shop_bot.token, "getUpdates")[-1]["callback_query"]["id"]
+    # two messages queued for the chat, the first held back for minutes (a retry-after)
+    queued = [
+        OutboundMessage.objects.create(
+            bot_fingerprint=token_fingerprint(shop_bot.token),
+            bot_token=shop_bot.token,
+            chat_id=str(ann),
+            method="sendMessage",
+            params={"text": text},
+            next_attempt_at=timezone.now() + dt.timedelta(minutes=minutes),
+        )
+        for text, minutes in (("first", 5), ("second", 0))
+    ]
+    outbox_enqueue(
+        token=shop_bot.token,
+        chat_id=ann,
+        method="answerCallbackQuery",
+        params={"callback_query_id": query_id, "text": "Coming up"},
+    )
+    assert sandbox_callback_answer(callback_query_id=query_id)["text"] == "Coming up"
+    assert _texts(ann, shop_bot) == ["Menu"]
+    # the chat's messages still go in order, the first waking the second
+    OutboundMessage.objects.filter(pk=queued[0].pk).update(next_attempt_at=timezone.now())
+    outbox_send(message_id=queued[0].pk)
+    assert _texts(ann, shop_bot) == ["Menu", "first", "second"]
