@@ -260,7 +260,7 @@ TELEGRAM_FILE_BASE = env.str(
     else "https://api.telegram.org/file/bot",
 )
 TELEGRAM_TIMEOUT_SECONDS = env.float("TELEGRAM_TIMEOUT_SECONDS", default=15.0)
-# HTTP connections each process keeps open to the Bot API (shared by all its bots).
+# HTTP connections each process keeps open to the Bot API, in pools of 8 (each bot always uses the same one).
 TELEGRAM_CONNECTION_POOL_SIZE = env.int("TELEGRAM_CONNECTION_POOL_SIZE", default=128)
 # Calls a process has in flight at once; more wait their turn (unsent) instead of crowding the pool.
 TELEGRAM_MAX_IN_FLIGHT = env.int("TELEGRAM_MAX_IN_FLIGHT", default=32)
