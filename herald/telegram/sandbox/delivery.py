@@ -171,10 +171,13 @@ def deliver_pending_updates(bot: str | Bot | None = None, *, ignore_backoff: boo
         bots = bots.filter(id=bot.id)
     elif bot is not None:
         bots = bots.filter(username__iexact=bot.removeprefix("@"))
+    candidates = list(bots.distinct())
+    if not candidates:
+        return 0  # most rounds: no client to build (its TLS context alone costs milliseconds)
     owner = _lease_owner()
     delivered = 0
     with httpx.Client(timeout=settings.SANDBOX_WEBHOOK_TIMEOUT_SECONDS) as client:
-        for candidate in bots.distinct():
+        for candidate in candidates:
             if not _lease(candidate, owner):
                 continue  # another process or thread is delivering this bot's queue
             try:
