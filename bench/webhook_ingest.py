@@ -1,8 +1,10 @@
 """Webhook ingest: real-shaped updates (text, command, callback) posted to a hosted bot's webhook.
 
-40 concurrent connections (Telegram's default max_connections) against Herald's web process on SQLite,
-the replies going through the worker to the sandbox. Figures: updates/s accepted, p50/p99 latency, and
-duplicate effects when every update is sent 3 times (target 0). Targets on 2 cores: >= 800 updates/s,
+First, with the system otherwise idle, 15 text updates one at a time: how long from posting each to its
+reply being sent to the sandbox (the webhook, the wake-up, the worker, the outbox). Then 40 concurrent
+connections (Telegram's default max_connections) against Herald's web process on SQLite, the replies going
+through the worker to the sandbox. Figures: updates/s accepted, p50/p99 latency, and duplicate effects
+when every update is sent 3 times (target 0). Targets on 2 cores: >= 800 updates/s,
 p99 < 50 ms. The same load then hits a minimal aiogram webhook echo bot on this machine (installed in a
 throwaway virtualenv for the benchmark only) and the ratio is printed.
 
