@@ -9,7 +9,8 @@ lists the folder once for many messages, and a worker that looks for new message
   thousand messages (a burst of updates, each queueing a reply) a worker spent milliseconds per message
   just finding the next one, and took tasks slower than they came. Here a listing is kept per queue and
   served in order; the folder is listed again when the queue asked for has run dry, at most once per ten
-  times as long as the last listing took. A message another worker took first is skipped.
+  times the CPU the last listing took (between 10 and 100 ms). A message another worker took first is
+  skipped.
 - kombu's virtual transports sleep a second between polls of empty queues, so a task sent to an idle
   worker waited half a second on average, and a bot's reply (a processing task, then a send task)
   about a second. Here the pause is 50 ms.
@@ -34,6 +35,7 @@ from kombu.utils.json import dumps, loads
 
 POLLING_INTERVAL = 0.05
 _SHORTEST_RELIST = 0.01
+_LONGEST_RELIST = 0.1
 
 
 def _age_order(name: str) -> tuple[int, str]:
@@ -67,7 +69,7 @@ class Channel(filesystem.Channel):
             raise ChannelError(f"Cannot add file {final!r} to directory") from exc
 
     def _list_folder(self) -> None:
-        started = time.monotonic()
+        started = time.thread_time()  # the listing's own CPU, not the time it waited for the GIL
         listed: dict[str, list[str]] = {}
         for name in os.listdir(self.data_folder_in):
             rest = name.partition(".")[2]
@@ -75,7 +77,8 @@ class Channel(filesystem.Channel):
                 listed.setdefault(rest[: -len(".msg")], []).append(name)
         self._listed = {queue: deque(sorted(names, key=_age_order)) for queue, names in listed.items()}
         self._listed_at = time.monotonic()
-        self._relist_after = max(_SHORTEST_RELIST, 10 * (self._listed_at - started))
+        cost = time.thread_time() - started
+        self._relist_after = min(_LONGEST_RELIST, max(_SHORTEST_RELIST, 10 * cost))
 
     def _get(self, queue: str) -> Any:  # type: ignore[override]
         """The oldest message of ``queue`` not taken by anyone else; ``Empty`` if there is none."""

@@ -49,10 +49,6 @@ OPEN = OutboundMessage.OPEN_STATUSES
 
 # A worker sleeps for a pacing slot up to this long; a later slot is booked and the row comes back then.
 MAX_INLINE_WAIT_SECONDS = 1.5
-# ...but for its chat's next slot (a private chat takes a message a second) a single send sleeps only this
-# long: the rest of a chat's messages come one a second, and threads asleep on them left none to send
-# with (a burst of replies to 200 chats went out at 5 a second instead of the bot's 28).
-_CHAT_SLOT_THREAD_WAIT_SECONDS = 0.1
 # A countdown wake-up may arrive this much early (clocks of different hosts); it waits instead of dropping.
 _EARLY_WAKE_TOLERANCE_SECONDS = 0.25
 _BACKOFF_BASE_SECONDS = 2.0
@@ -440,7 +436,7 @@ def _pace(message: OutboundMessage) -> float | None:
         chat_wait = pacing.reserve_chat(
             bot_fingerprint=message.bot_fingerprint, chat_id=message.chat_id, cost=cost
         )
-    if chat_wait > _CHAT_SLOT_THREAD_WAIT_SECONDS:
+    if chat_wait > MAX_INLINE_WAIT_SECONDS:
         slot = timezone.now() + dt.timedelta(seconds=chat_wait)
         _release(message, delay=chat_wait, count_attempt=False, chat_slot_at=slot)
         return None
