@@ -63,6 +63,18 @@ class _Decision:
     new_run: bool
 
 
+class _Batch:
+    """What the updates of one wake-up share: their bots' active flows, read once."""
+
+    def __init__(self) -> None:
+        self._flows: dict[Any, list[BotFlow]] = {}
+
+    def flows(self, bot: TelegramBot) -> list[BotFlow]:
+        if bot.pk not in self._flows:
+            self._flows[bot.pk] = list(BotFlow.objects.filter(bot=bot, is_active=True))
+        return self._flows[bot.pk]
+
+
 def update_process(*, update_pk: int) -> None:
     """Process this update, after any older unprocessed update of the same chat."""
     update = InboundUpdate.objects.select_related("bot").filter(pk=update_pk).first()
@@ -78,19 +90,55 @@ def update_process(*, update_pk: int) -> None:
         .order_by("update_id")
         .values_list("pk", flat=True)
     )
+    _process_after(update, earlier, _Batch())
+
+
+def _process_after(update: InboundUpdate, earlier: list[int], batch: _Batch) -> None:
     for pending_pk in earlier:
-        _process_one(pending_pk)
+        _process_one(pending_pk, batch)
     # the row just read is still current unless older updates of its chat ran first
-    _process_one(update.pk, loaded=None if earlier else update)
+    _process_one(update.pk, batch, loaded=None if earlier else update)
 
 
 def updates_process(*, update_pks: list[int]) -> None:
-    """Process a wake-up's updates in turn; one that fails stays received for the sweeper to retry."""
+    """Process a wake-up's updates in turn, each after any older unprocessed update of its chat; one that
+    fails stays received for the sweeper to retry.
+
+    The updates, the older ones still waiting in their chats and their bots' flows are read once for the
+    whole wake-up rather than once per update: a third of the worker's time per update went to them.
+    """
+    loaded = {
+        update.pk: update
+        for update in InboundUpdate.objects.select_related("bot").filter(
+            pk__in=update_pks, status=UpdateStatus.RECEIVED
+        )
+    }
+    waiting: dict[tuple[Any, int | None], list[tuple[int, int]]] = {}
+    if loaded:
+        for pk, bot_id, chat_id, update_id in (
+            InboundUpdate.objects.filter(
+                bot_id__in={update.bot_id for update in loaded.values()},
+                chat_id__in={update.chat_id for update in loaded.values()},
+                status=UpdateStatus.RECEIVED,
+            )
+            .order_by("update_id")
+            .values_list("pk", "bot_id", "chat_id", "update_id")
+        ):
+            waiting.setdefault((bot_id, chat_id), []).append((update_id, pk))
+    batch = _Batch()
     for update_pk in update_pks:
+        update = loaded.get(update_pk)
+        if update is None:
+            continue  # processed meanwhile, or gone
+        chat = (update.bot_id, update.chat_id)
+        earlier = [pk for update_id, pk in waiting.get(chat, []) if update_id < update.update_id]
         try:
-            update_process(update_pk=update_pk)
+            _process_after(update, earlier, batch)
         except Exception:
+            # left waiting: a later update of its chat tries it again first, and stops if it fails again
             logger.exception("update %s failed; the sweeper will retry it", update_pk)
+        else:
+            waiting[chat] = [entry for entry in waiting.get(chat, []) if entry[0] > update.update_id]
 
 
 def updates_sweep(*, older_than_seconds: int = 60) -> int:
@@ -109,7 +157,7 @@ def updates_sweep(*, older_than_seconds: int = 60) -> int:
     return len(stuck)
 
 
-def _process_one(update_pk: int, *, loaded: InboundUpdate | None = None) -> None:
+def _process_one(update_pk: int, batch: _Batch, *, loaded: InboundUpdate | None = None) -> None:
     for attempt in range(MAX_CONFLICT_RETRIES):
         update = (
             loaded
@@ -122,7 +170,7 @@ def _process_one(update_pk: int, *, loaded: InboundUpdate | None = None) -> None
         if handler is not None:
             _run_kind_handler(update, handler)
             return
-        if _try_process(update):
+        if _try_process(update, batch):
             return
     logger.warning("update %s: gave up after %s conflicting attempts", update_pk, MAX_CONFLICT_RETRIES)
 
@@ -169,7 +217,7 @@ def _incoming(update: InboundUpdate) -> tuple[Incoming, dict[str, Any]]:
     )
 
 
-def _try_process(update: InboundUpdate) -> bool:
+def _try_process(update: InboundUpdate, batch: _Batch) -> bool:
     """One attempt; False when another worker changed the conversation meanwhile (then try again)."""
     bot = update.bot
     incoming, body = _incoming(update)
@@ -184,7 +232,7 @@ def _try_process(update: InboundUpdate) -> bool:
 
     conversation, _ = Conversation.objects.get_or_create(bot=bot, chat_id=chat_id, user_id=sender["id"])
     version = conversation.version
-    decision = _decide(bot, conversation, incoming)
+    decision = _decide(bot, conversation, incoming, batch.flows(bot))
 
     with transaction.atomic():
         claimed = InboundUpdate.objects.filter(pk=update.pk, status=UpdateStatus.RECEIVED).update(
@@ -198,10 +246,6 @@ def _try_process(update: InboundUpdate) -> bool:
             return False
         _apply(update, bot, conversation, decision)
     return True
-
-
-def _flows(bot: TelegramBot) -> list[BotFlow]:
-    return list(BotFlow.objects.filter(bot=bot, is_active=True))
 
 
 # Parsed flows by (pk, updated_at): validating a flow costs more than the rest of a simple reply, and a
@@ -226,10 +270,11 @@ def _parsed(flow: BotFlow) -> Flow | None:
     return parsed
 
 
-def _decide(bot: TelegramBot, conversation: Conversation, incoming: Incoming) -> _Decision:
+def _decide(
+    bot: TelegramBot, conversation: Conversation, incoming: Incoming, flows: list[BotFlow]
+) -> _Decision:
     from herald.bots.http_step import http_port
 
-    flows = _flows(bot)
     if incoming.text and incoming.text.startswith("/") and not incoming.text.startswith("/cancel"):
         for flow in flows:
             if flow.trigger_command and match_command(

@@ -368,3 +368,25 @@ def test_an_update_whose_task_was_lost_is_processed_by_the_sweeper(
     assert updates_sweep(older_than_seconds=0) == 1
     assert bot_texts(ann, shop_bot) == ["Hello!"]
     assert updates_sweep(older_than_seconds=0) == 0  # and only once
+
+
+def test_a_chats_updates_are_processed_in_order_whatever_order_the_wake_up_lists_them(
+    telegram: str, api: Api, shop_bot: SandboxBot, ann: int
+) -> None:
+    from config.celery import app as celery_app
+    from herald.bots.models import FlowAnswer
+    from herald.bots.processing import updates_process
+
+    hosted(api, shop_bot, {"name": "form", "flow_data": FORM, "is_default": True})
+    celery_app.conf.task_always_eager = False  # the updates are taken; no worker runs yet
+    try:
+        for text in ("hi", "Ann", "30"):
+            write(shop_bot, ann, text)
+    finally:
+        celery_app.conf.task_always_eager = True
+    hi, name, age = InboundUpdate.objects.order_by("update_id").values_list("pk", flat=True)
+    updates_process(update_pks=[age, hi, name])  # the last one first: the chat's older ones go before it
+    updates_process(update_pks=[hi, name, age])  # a wake-up that comes again changes nothing
+    drain_outbox()
+    assert bot_texts(ann, shop_bot) == ["Your name?", "Your age?", "Thanks Ann!"]
+    assert dict(FlowAnswer.objects.values_list("key", "value")) == {"name": "Ann", "age": 30}
