@@ -18,6 +18,7 @@ Needs ``wrk`` (Debian package). Everything listens on 127.0.0.1.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
 import re
@@ -28,7 +29,6 @@ import textwrap
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
 
 import httpx
 
@@ -160,7 +160,9 @@ def reply_latencies(url: str, *, secret: str, chat: int, count: int) -> list[flo
             while sent is None and time.monotonic() < deadline:
                 sent = (
                     OutboundMessage.objects.filter(
-                        chat_id=str(chat), status="sent", created_at__gte=_aware(posted)
+                        chat_id=str(chat),
+                        status="sent",
+                        created_at__gte=dt.datetime.fromtimestamp(posted, tz=dt.UTC),
                     )
                     .values_list("sent_at", flat=True)
                     .first()
@@ -171,12 +173,6 @@ def reply_latencies(url: str, *, secret: str, chat: int, count: int) -> list[flo
             latencies.append(sent.timestamp() - posted)
             time.sleep(1.1)  # the chat's own pace (1 message/s) is not what is measured
     return latencies
-
-
-def _aware(epoch: float) -> Any:
-    import datetime as dt
-
-    return dt.datetime.fromtimestamp(epoch, tz=dt.UTC)
 
 
 def herald_run(*, seconds: int, repeat: int) -> dict[str, object]:

@@ -76,37 +76,19 @@ class _Batch:
 
 
 def update_process(*, update_pk: int) -> None:
-    """Process this update, after any older unprocessed update of the same chat."""
-    update = InboundUpdate.objects.select_related("bot").filter(pk=update_pk).first()
-    if update is None or update.status != UpdateStatus.RECEIVED:
-        return
-    earlier = list(
-        InboundUpdate.objects.filter(
-            bot_id=update.bot_id,
-            chat_id=update.chat_id,
-            status=UpdateStatus.RECEIVED,
-            update_id__lt=update.update_id,
-        )
-        .order_by("update_id")
-        .values_list("pk", flat=True)
-    )
-    _process_after(update, earlier, _Batch())
-
-
-def _process_after(update: InboundUpdate, earlier: list[int], batch: _Batch) -> None:
-    for pending_pk in earlier:
-        _process_one(pending_pk, batch)
-    # the row just read is still current unless older updates of its chat ran first
-    _process_one(update.pk, batch, loaded=None if earlier else update)
+    """Process this update, after any older unprocessed update of the same chat; a failure is raised."""
+    _process_in_order([update_pk], keep_going=False)
 
 
 def updates_process(*, update_pks: list[int]) -> None:
     """Process a wake-up's updates in turn, each after any older unprocessed update of its chat; one that
-    fails stays received for the sweeper to retry.
+    fails stays received for the sweeper to retry."""
+    _process_in_order(update_pks, keep_going=True)
 
-    The updates, the older ones still waiting in their chats and their bots' flows are read once for the
-    whole wake-up rather than once per update: a third of the worker's time per update went to them.
-    """
+
+def _process_in_order(update_pks: list[int], *, keep_going: bool) -> None:
+    """The updates, the older ones still waiting in their chats and their bots' flows are read once for the
+    whole wake-up rather than once per update: a third of the worker's time per update went to them."""
     loaded = {
         update.pk: update
         for update in InboundUpdate.objects.select_related("bot").filter(
@@ -133,8 +115,13 @@ def updates_process(*, update_pks: list[int]) -> None:
         chat = (update.bot_id, update.chat_id)
         earlier = [pk for update_id, pk in waiting.get(chat, []) if update_id < update.update_id]
         try:
-            _process_after(update, earlier, batch)
+            for pending_pk in earlier:
+                _process_one(pending_pk, batch)
+            # the row read above is still current unless older updates of its chat ran first
+            _process_one(update.pk, batch, loaded=None if earlier else update)
         except Exception:
+            if not keep_going:
+                raise
             # left waiting: a later update of its chat tries it again first, and stops if it fails again
             logger.exception("update %s failed; the sweeper will retry it", update_pk)
         else:

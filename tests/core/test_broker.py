@@ -11,6 +11,17 @@ from kombu import Connection
 from config.celery import app
 
 
+def _folder_options(tmp_path: Path, **extra: float) -> dict[str, object]:
+    """Transport options for a broker in ``tmp_path`` alone (messages and exchange bindings)."""
+    folder = str(tmp_path)
+    return {
+        "data_folder_in": folder,
+        "data_folder_out": folder,
+        "control_folder": str(tmp_path / "control"),
+        **extra,
+    }
+
+
 def test_filesystem_urls_use_the_whole_file_transport() -> None:
     with app.connection_for_write() as connection:
         if connection.transport_cls == "filesystem":
@@ -18,13 +29,7 @@ def test_filesystem_urls_use_the_whole_file_transport() -> None:
 
 
 def test_a_consumer_racing_the_producer_never_reads_a_half_written_message(tmp_path: Path) -> None:
-    folder = str(tmp_path)
-    options = {
-        "data_folder_in": folder,
-        "data_folder_out": folder,
-        "control_folder": str(tmp_path / "control"),
-        "polling_interval": 0.0005,
-    }
+    options = _folder_options(tmp_path, polling_interval=0.0005)
     # large messages widen the moment between creating a file and finishing it
     body = "x" * 2_000_000
     count = 100
@@ -60,9 +65,7 @@ def test_a_consumer_racing_the_producer_never_reads_a_half_written_message(tmp_p
 
 def test_every_task_is_delivered_to_exactly_one_queue(tmp_path: Path) -> None:
     """The outbox's queue and the default one are bound apart: a task sent to one is not run twice."""
-    folder = str(tmp_path)
-    control = str(tmp_path / "control")
-    options = {"data_folder_in": folder, "data_folder_out": folder, "control_folder": control}
+    options = _folder_options(tmp_path)
     with Connection("filesystem://", transport_options=options) as connection:
         channel = connection.default_channel
         configured = [queue.name for queue in app.conf.task_queues]
@@ -75,13 +78,7 @@ def test_every_task_is_delivered_to_exactly_one_queue(tmp_path: Path) -> None:
 
 
 def test_two_readers_of_one_folder_take_every_message_once_and_in_order(tmp_path: Path) -> None:
-    folder = str(tmp_path)
-    options = {
-        "data_folder_in": folder,
-        "data_folder_out": folder,
-        "control_folder": str(tmp_path / "control"),
-        "polling_interval": 0.001,
-    }
+    options = _folder_options(tmp_path, polling_interval=0.001)
     with (
         Connection("filesystem://", transport_options=options) as writer,
         Connection("filesystem://", transport_options=options) as first_reader,
