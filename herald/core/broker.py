@@ -11,6 +11,9 @@ lists the folder once for many messages, and a worker that looks for new message
   served in order; the folder is listed again when the queue asked for has run dry, at most once per ten
   times the CPU the last listing took (between 10 and 100 ms). A message another worker took first is
   skipped.
+- kombu writes an exchange's table of bound queues in place (the first time by creating the file empty
+  and then writing it): a publisher reading it meanwhile failed on the JSON it could not read. Here the
+  table is written aside and renamed into place, changes taking a lock file in turn.
 - kombu's virtual transports sleep a second between polls of empty queues, so a task sent to an idle
   worker waited half a second on average, and a bot's reply (a processing task, then a send task)
   about a second. Here the pause is 50 ms.
@@ -21,15 +24,17 @@ lists the folder once for many messages, and a worker that looks for new message
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import time
 import uuid
 from collections import deque
+from collections.abc import Callable
 from queue import Empty
 from typing import Any
 
 from kombu.exceptions import ChannelError
-from kombu.transport import filesystem
+from kombu.transport import filesystem, virtual
 from kombu.utils.encoding import bytes_to_str, str_to_bytes
 from kombu.utils.json import dumps, loads
 
@@ -108,6 +113,33 @@ class Channel(filesystem.Channel):
                 raise ChannelError(f"Cannot read file {taken!r} from queue.") from exc
             return loads(bytes_to_str(payload))
         raise Empty()
+
+    def _queue_bind(self, exchange: str, routing_key: str, pattern: str, queue: str) -> None:
+        entry = filesystem.exchange_queue_t(routing_key or "", pattern or "", queue or "")
+        self._change_table(exchange, lambda table: table if entry in table else [entry, *table])
+
+    def _delete(
+        self, queue: str, exchange: str, routing_key: str, pattern: str, *args: Any, **kwargs: Any
+    ) -> None:
+        virtual.Channel._delete(self, queue, exchange, routing_key, pattern, *args, **kwargs)
+        entry = filesystem.exchange_queue_t(routing_key or "", pattern or "", queue or "")
+        self._change_table(exchange, lambda table: [bound for bound in table if bound != entry])
+
+    def _change_table(self, exchange: str, change: Callable[[list[Any]], list[Any]]) -> None:
+        """Rewrite an exchange's table whole: readers see the old table or the new one, never a part."""
+        file = self._exchange_file(exchange)
+        self.control_folder.mkdir(exist_ok=True)
+        try:
+            with open(file.with_suffix(".lock"), "a") as guard:
+                fcntl.flock(guard, fcntl.LOCK_EX)  # released when closed
+                table = self.get_table(exchange)
+                changed = change(table)
+                if changed != table:
+                    partial = file.with_name(f"writing-{uuid.uuid4().hex}")
+                    partial.write_bytes(str_to_bytes(dumps(changed)))
+                    os.replace(partial, file)
+        except OSError as exc:
+            raise ChannelError(f"Cannot write {file}") from exc
 
 
 class Transport(filesystem.Transport):

@@ -107,3 +107,36 @@ def test_two_readers_of_one_folder_take_every_message_once_and_in_order(tmp_path
                 message.ack()
     assert sorted(taken[0] + taken[1]) == list(range(400))
     assert all(numbers == sorted(numbers) for numbers in taken)
+
+
+def test_a_publisher_reads_whole_exchange_tables_while_queues_are_being_bound(tmp_path: Path) -> None:
+    options = _folder_options(tmp_path)
+    errors: list[BaseException] = []
+    binding = threading.Event()
+
+    def read_tables() -> None:
+        with Connection("filesystem://", transport_options=options) as connection:
+            channel = connection.default_channel
+            while binding.is_set():
+                try:
+                    channel.get_table("bound-tables")
+                except BaseException as exc:  # any failure to read is what the test looks for
+                    errors.append(exc)
+                    return
+
+    with Connection("filesystem://", transport_options=options) as connection:
+        channel = connection.default_channel
+        channel.exchange_declare("bound-tables", type="direct")
+        binding.set()
+        reader = threading.Thread(target=read_tables)
+        reader.start()
+        try:
+            for n in range(100):
+                channel.queue_declare(f"table-queue-{n}")
+                channel.queue_bind(f"table-queue-{n}", "bound-tables", f"key-{n}")
+        finally:
+            binding.clear()
+            reader.join(10)
+        table = channel.get_table("bound-tables")
+    assert not errors
+    assert sorted(bound.queue for bound in table) == sorted(f"table-queue-{n}" for n in range(100))
