@@ -51,10 +51,10 @@ def test_a_consumer_racing_the_producer_never_reads_a_half_written_message(tmp_p
         finally:
             done.set()
 
-    consumer = threading.Thread(target=consume)
-    consumer.start()
     with Connection("filesystem://", transport_options=options) as connection:
-        queue = connection.SimpleQueue("race")
+        queue = connection.SimpleQueue("race")  # declared and bound before the consumer starts
+        consumer = threading.Thread(target=consume)
+        consumer.start()
         for n in range(count):
             queue.put({"n": n, "body": body})
     done.wait(60)
