@@ -49,7 +49,7 @@ from herald.bots.models import (
     UpdateStatus,
 )
 from herald.bots.replies import operator_reply_target, reply_params
-from herald.telegram.services import outbox_enqueue
+from herald.telegram.services import outbox_enqueue, outbox_wakes_together
 
 logger = logging.getLogger(__name__)
 
@@ -64,15 +64,54 @@ class _Decision:
 
 
 class _Batch:
-    """What the updates of one wake-up share: their bots' active flows, read once."""
+    """What the updates of one wake-up share, read once for all of them: their bots' active flows, their
+    chats' conversations and the pks of their users.
 
-    def __init__(self) -> None:
+    A conversation read here may be changed by another worker before its update is written: the write's
+    version check then fails, the copy is dropped, and the next attempt reads it afresh.
+    """
+
+    def __init__(self, updates: list[InboundUpdate]) -> None:
         self._flows: dict[Any, list[BotFlow]] = {}
+        self._conversations: dict[tuple[Any, int, int], Conversation] = {}
+        self._user_pks: dict[tuple[Any, int], int] = {}
+        private = [update for update in updates if update.chat_id is not None and update.chat_id > 0]
+        if not private:
+            return
+        bots = {update.bot_id for update in private}
+        chats = {update.chat_id for update in private}
+        for conversation in Conversation.objects.select_related("run").filter(
+            bot_id__in=bots, chat_id__in=chats
+        ):
+            self._conversations[(conversation.bot_id, conversation.chat_id, conversation.user_id)] = (
+                conversation
+            )
+        for bot_id, chat_id, pk in BotUser.objects.filter(bot_id__in=bots, chat_id__in=chats).values_list(
+            "bot_id", "chat_id", "pk"
+        ):
+            self._user_pks[(bot_id, chat_id)] = pk
 
     def flows(self, bot: TelegramBot) -> list[BotFlow]:
         if bot.pk not in self._flows:
             self._flows[bot.pk] = list(BotFlow.objects.filter(bot=bot, is_active=True))
         return self._flows[bot.pk]
+
+    def conversation(self, bot: TelegramBot, chat_id: int, user_id: int) -> Conversation:
+        key = (bot.pk, chat_id, user_id)
+        if key not in self._conversations:
+            self._conversations[key] = Conversation.objects.get_or_create(
+                bot=bot, chat_id=chat_id, user_id=user_id
+            )[0]
+        return self._conversations[key]
+
+    def forget_conversation(self, conversation: Conversation) -> None:
+        self._conversations.pop((conversation.bot_id, conversation.chat_id, conversation.user_id), None)
+
+    def user_pk(self, bot: TelegramBot, chat_id: int) -> int:
+        key = (bot.pk, chat_id)
+        if key not in self._user_pks:
+            self._user_pks[key] = BotUser.objects.values_list("pk", flat=True).get(bot=bot, chat_id=chat_id)
+        return self._user_pks[key]
 
 
 def update_process(*, update_pk: int) -> None:
@@ -107,25 +146,27 @@ def _process_in_order(update_pks: list[int], *, keep_going: bool) -> None:
             .values_list("pk", "bot_id", "chat_id", "update_id")
         ):
             waiting.setdefault((bot_id, chat_id), []).append((update_id, pk))
-    batch = _Batch()
-    for update_pk in update_pks:
-        update = loaded.get(update_pk)
-        if update is None:
-            continue  # processed meanwhile, or gone
-        chat = (update.bot_id, update.chat_id)
-        earlier = [pk for update_id, pk in waiting.get(chat, []) if update_id < update.update_id]
-        try:
-            for pending_pk in earlier:
-                _process_one(pending_pk, batch)
-            # the row read above is still current unless older updates of its chat ran first
-            _process_one(update.pk, batch, loaded=None if earlier else update)
-        except Exception:
-            if not keep_going:
-                raise
-            # left waiting: a later update of its chat tries it again first, and stops if it fails again
-            logger.exception("update %s failed; the sweeper will retry it", update_pk)
-        else:
-            waiting[chat] = [entry for entry in waiting.get(chat, []) if entry[0] > update.update_id]
+    batch = _Batch(list(loaded.values()))
+    # one wake-up for a bot's replies to the whole batch (drains), not a task per reply
+    with outbox_wakes_together():
+        for update_pk in update_pks:
+            update = loaded.get(update_pk)
+            if update is None:
+                continue  # processed meanwhile, or gone
+            chat = (update.bot_id, update.chat_id)
+            earlier = [pk for update_id, pk in waiting.get(chat, []) if update_id < update.update_id]
+            try:
+                for pending_pk in earlier:
+                    _process_one(pending_pk, batch)
+                # the row read above is still current unless older updates of its chat ran first
+                _process_one(update.pk, batch, loaded=None if earlier else update)
+            except Exception:
+                if not keep_going:
+                    raise
+                # left waiting: a later update of its chat tries it again first, and stops if it fails again
+                logger.exception("update %s failed; the sweeper will retry it", update_pk)
+            else:
+                waiting[chat] = [entry for entry in waiting.get(chat, []) if entry[0] > update.update_id]
 
 
 def updates_sweep(*, older_than_seconds: int = 60) -> int:
@@ -217,8 +258,7 @@ def _try_process(update: InboundUpdate, batch: _Batch) -> bool:
         # a group: the only thing a flows bot does there is relay an operator's reply back to a user
         return _relay_operator_reply(update, body)
 
-    conversation, _ = Conversation.objects.get_or_create(bot=bot, chat_id=chat_id, user_id=sender["id"])
-    version = conversation.version
+    conversation = batch.conversation(bot, chat_id, sender["id"])
     decision = _decide(bot, conversation, incoming, batch.flows(bot))
 
     with transaction.atomic():
@@ -226,12 +266,14 @@ def _try_process(update: InboundUpdate, batch: _Batch) -> bool:
             status=UpdateStatus.PROCESSED, processed_at=timezone.now()
         )
         if not claimed:
-            return True  # someone else processed it
-        # the conditional bump locks the row; a worker that raced us on this chat finds it moved on
-        if not Conversation.objects.filter(pk=conversation.pk, version=version).update(version=version + 1):
+            # someone else processed it, and so moved the conversation on: read it afresh next time
+            batch.forget_conversation(conversation)
+            return True
+        if not _apply(update, bot, conversation, decision, batch):
+            # a worker that raced us on this chat moved the conversation on: none of this is written
             transaction.set_rollback(True)
+            batch.forget_conversation(conversation)
             return False
-        _apply(update, bot, conversation, decision)
     return True
 
 
@@ -288,17 +330,31 @@ def _decide(
     return _Decision(None, None, new_run=False)
 
 
-def _apply(update: InboundUpdate, bot: TelegramBot, conversation: Conversation, decision: _Decision) -> None:
+def _apply(
+    update: InboundUpdate, bot: TelegramBot, conversation: Conversation, decision: _Decision, batch: _Batch
+) -> bool:
+    """Write the turn's effects and the conversation's new state; False (write nothing) if the conversation
+    is no longer the version the turn was decided on."""
     if decision.turn is None:
-        return
-    user = BotUser.objects.get(bot=bot, chat_id=conversation.chat_id)
+        return _save_conversation(conversation)
+    user_pk = batch.user_pk(bot, conversation.chat_id)
+    actions = decision.turn.actions
     run = conversation.run
     if decision.new_run and decision.flow is not None:
         if run is not None and run.finished_at is None:
             FlowRun.objects.filter(pk=run.pk).update(finished_at=timezone.now(), completed=False)
-        run = FlowRun.objects.create(bot=bot, flow=decision.flow, user=user)
+        # a flow that ends in the turn it starts (a simple response) is written finished in one statement
+        ends = next((action for action in actions if isinstance(action, FlowFinished)), None)
+        run = FlowRun.objects.create(
+            bot=bot,
+            flow=decision.flow,
+            user_id=user_pk,
+            finished_at=None if ends is None else timezone.now(),
+            completed=ends is not None and ends.completed,
+        )
     token = bot.token
-    for index, action in enumerate(decision.turn.actions):
+    user: BotUser | None = None  # read only for an operator's header
+    for index, action in enumerate(actions):
         dedupe = f"bots:{update.pk}:{index}"
         if isinstance(action, SendText):
             outbox_enqueue(
@@ -311,7 +367,7 @@ def _apply(update: InboundUpdate, bot: TelegramBot, conversation: Conversation, 
             )
             BotMessage.objects.create(
                 bot=bot,
-                user=user,
+                user_id=user_pk,
                 message_type="text",
                 direction=MessageDirection.OUTGOING,
                 text=action.text,
@@ -333,42 +389,51 @@ def _apply(update: InboundUpdate, bot: TelegramBot, conversation: Conversation, 
             FlowAnswer.objects.create(
                 run=run,
                 flow=decision.flow,
-                user=user,
+                user_id=user_pk,
                 step_id=action.step_id,
                 key=action.key,
                 value=action.value,
             )
             if action.key == "phone" and isinstance(action.value, str):
-                BotUser.objects.filter(pk=user.pk).update(phone=action.value[:32])
-        elif isinstance(action, StartHandoff):
+                BotUser.objects.filter(pk=user_pk).update(phone=action.value[:32])
+        elif isinstance(action, StartHandoff | RelayToOperator):
+            user = user or BotUser.objects.get(pk=user_pk)
             outbox_enqueue(
                 token=token,
                 chat_id=action.operator_chat_id,
                 method="sendMessage",
-                params={"text": _operator_header(user, "started a conversation")},
+                params={
+                    "text": _operator_header(user, "started a conversation")
+                    if isinstance(action, StartHandoff)
+                    else f"{_operator_header(user, 'writes')}\n\n{action.text}"
+                },
                 dedupe_key=dedupe,
                 reference=f"bots.handoff:{bot.pk}",
             )
-        elif isinstance(action, RelayToOperator):
-            outbox_enqueue(
-                token=token,
-                chat_id=action.operator_chat_id,
-                method="sendMessage",
-                params={"text": f"{_operator_header(user, 'writes')}\n\n{action.text}"},
-                dedupe_key=dedupe,
-                reference=f"bots.handoff:{bot.pk}",
-            )
-        elif isinstance(action, FlowFinished) and run is not None:
+        elif isinstance(action, FlowFinished) and run is not None and run.finished_at is None:
             FlowRun.objects.filter(pk=run.pk, finished_at__isnull=True).update(
                 finished_at=timezone.now(), completed=action.completed
             )
     finished = not decision.turn.conversation.active
-    Conversation.objects.filter(pk=conversation.pk).update(
+    return _save_conversation(
+        conversation,
         flow=None if finished else decision.flow,
         run=None if finished else run,
         state=decision.turn.conversation.to_json(),
-        updated_at=timezone.now(),
     )
+
+
+def _save_conversation(conversation: Conversation, **changes: Any) -> bool:
+    """Bump the conversation's version with ``changes`` if it is still the version read; on success the
+    in-memory copy follows (a later update of the chat in the same wake-up starts from it)."""
+    changes["version"] = conversation.version + 1
+    if "state" in changes:
+        changes["updated_at"] = timezone.now()
+    if not Conversation.objects.filter(pk=conversation.pk, version=conversation.version).update(**changes):
+        return False
+    for name, value in changes.items():
+        setattr(conversation, name, value)
+    return True
 
 
 def _operator_header(user: BotUser, verb: str) -> str:

@@ -15,8 +15,9 @@ import json
 import logging
 import random
 import re
+import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any, Literal
 
 from django.conf import settings
@@ -133,6 +134,48 @@ def _planned_sends(method: str, params: dict[str, Any]) -> list[tuple[str, dict[
     return [(method, params)]
 
 
+class _WakesTogether(threading.local):
+    """The rows queued (and committed) in this thread inside ``outbox_wakes_together``, per bot."""
+
+    depth = 0
+
+    def __init__(self) -> None:
+        self.rows: dict[str, list[int]] = {}
+
+
+_together = _WakesTogether()
+
+
+@contextlib.contextmanager
+def outbox_wakes_together() -> Iterator[None]:
+    """Wake the rows ``outbox_enqueue`` queues inside this block when it ends, a bot's rows together.
+
+    For code that queues many single messages in a row (a worker processing a burst of updates): a bot
+    with one new row gets that row's wake-up as usual; a bot with several gets drains, which claim, pace and
+    send them in batches, instead of a task per row. Rows are still committed (and safe) as they are
+    queued; only their wake-ups wait for the end of the block.
+    """
+    _together.depth += 1
+    try:
+        yield
+    finally:
+        _together.depth -= 1
+        if not _together.depth:
+            rows, _together.rows = _together.rows, {}
+            for fingerprint, pks in rows.items():
+                if len(pks) == 1:
+                    _wake(pks[0])
+                else:
+                    _wake_drains(fingerprint, min(_drains_per_bot(), -(-len(pks) // DRAIN_BATCH)))
+
+
+def _wake_queued(message: OutboundMessage) -> None:
+    if _together.depth:
+        _together.rows.setdefault(message.bot_fingerprint, []).append(message.pk)
+    else:
+        _wake(message.pk)
+
+
 def _wake(message_id: int, *, countdown: float | None = None) -> None:
     """Ask a worker to send a row. Losing this wake-up only delays the row: the sweeper finds it."""
     from herald.telegram.tasks import outbox_send_task
@@ -164,10 +207,6 @@ def outbox_enqueue(
     if not _METHOD.match(method):
         raise InvalidInput(f"not a Bot API method name: {method!r}", field="method")
     chat = _normalised_chat_id(chat_id)
-    if dedupe_key is not None:
-        existing = OutboundMessage.objects.filter(dedupe_key=dedupe_key).first()
-        if existing is not None:
-            return existing
     clean = _jsonable({k: v for k, v in params.items() if k != "chat_id"})
     try:
         json.dumps(clean)
@@ -198,10 +237,13 @@ def outbox_enqueue(
     except IntegrityError:
         if dedupe_key is None:
             raise
-        return OutboundMessage.objects.get(dedupe_key=dedupe_key)  # a concurrent caller queued it first
+        existing = OutboundMessage.objects.filter(dedupe_key=dedupe_key).first()
+        if existing is None:
+            raise
+        return existing  # queued before, by this caller or a concurrent one
     first = rows[0]
     # Later parts are woken in turn by the part before them (ordering per chat).
-    transaction.on_commit(lambda: _wake(first.pk))
+    transaction.on_commit(lambda: _wake_queued(first))
     return first
 
 

@@ -390,3 +390,42 @@ def test_a_chats_updates_are_processed_in_order_whatever_order_the_wake_up_lists
     drain_outbox()
     assert bot_texts(ann, shop_bot) == ["Your name?", "Your age?", "Thanks Ann!"]
     assert dict(FlowAnswer.objects.values_list("key", "value")) == {"name": "Ann", "age": 30}
+
+
+def test_a_conversation_another_worker_moved_on_meanwhile_is_read_again_before_anything_is_written(
+    telegram: str, api: Api, shop_bot: SandboxBot, ann: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker read the chat's conversation (waiting for the name) and decides what "30" means; meanwhile
+    another worker processes the name, which reached Herald late. The first worker's write finds the
+    conversation moved on, writes nothing, and decides again: "30" is the age."""
+    from config.celery import app as celery_app
+    from herald.bots import processing
+    from herald.bots.models import FlowAnswer, UpdateStatus
+
+    hosted(api, shop_bot, {"name": "form", "flow_data": FORM, "is_default": True})
+    write(shop_bot, ann, "hi")
+    celery_app.conf.task_always_eager = False  # the updates are taken; no worker runs yet
+    try:
+        write(shop_bot, ann, "Ann")
+        write(shop_bot, ann, "30")
+    finally:
+        celery_app.conf.task_always_eager = True
+    name, age = InboundUpdate.objects.filter(status=UpdateStatus.RECEIVED).order_by("update_id")
+    # the name is not there yet when the first worker looks
+    InboundUpdate.objects.filter(pk=name.pk).update(status=UpdateStatus.IGNORED)
+    decide = processing._decide
+    raced: list[bool] = []
+
+    def decide_while_another_worker_writes(*args: Any, **kwargs: Any) -> Any:
+        if not raced:
+            raced.append(True)
+            InboundUpdate.objects.filter(pk=name.pk).update(status=UpdateStatus.RECEIVED)
+            processing.updates_process(update_pks=[name.pk])  # the other worker
+        return decide(*args, **kwargs)
+
+    monkeypatch.setattr(processing, "_decide", decide_while_another_worker_writes)
+    processing.updates_process(update_pks=[age.pk])
+    drain_outbox()
+    assert bot_texts(ann, shop_bot) == ["Your name?", "Your age?", "Thanks Ann!"]
+    assert dict(FlowAnswer.objects.values_list("key", "value")) == {"name": "Ann", "age": 30}
+    assert BotMessage.objects.filter(direction="outgoing").count() == 3

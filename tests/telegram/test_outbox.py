@@ -466,3 +466,55 @@ def test_a_button_press_is_answered_at_once_not_behind_the_chats_queued_messages
     OutboundMessage.objects.filter(pk=queued[0].pk).update(next_attempt_at=timezone.now())
     outbox_send(message_id=queued[0].pk)
     assert _texts(ann, shop_bot) == ["Menu", "first", "second"]
+
+
+def test_the_same_dedupe_key_inside_a_callers_transaction_returns_the_first_row(
+    shop_bot: SandboxBot, ann: int
+) -> None:
+    with transaction.atomic():
+        first = outbox_enqueue(
+            token=shop_bot.token, chat_id=ann, method="sendMessage", params={"text": "a"}, dedupe_key="k-1"
+        )
+        again = outbox_enqueue(
+            token=shop_bot.token, chat_id=ann, method="sendMessage", params={"text": "b"}, dedupe_key="k-1"
+        )
+        # the caller's transaction goes on after the refused insert
+        after = _send_text(shop_bot, ann, "c")
+    assert again.pk == first.pk
+    assert _texts(ann, shop_bot) == ["a", "c"]
+    assert OutboundMessage.objects.get(pk=after.pk).status == Status.SENT
+
+
+def test_rows_queued_together_are_sent_when_the_block_ends_a_bots_rows_by_drains_in_each_chats_order(
+    shop_bot: SandboxBot, ann: int, sandbox_limits_off: None
+) -> None:
+    from celery.signals import task_prerun
+
+    from herald.telegram.services import outbox_wakes_together
+    from tests.telegram.sandbox.helpers import sandbox_bot
+
+    bob = sandbox_user("Bob", username="bob")
+    other_bot = sandbox_bot("other_bot", "Other")
+    tasks: list[str] = []
+
+    def record(sender: object, **_: object) -> None:
+        tasks.append(getattr(sender, "name", "").rsplit(".", 1)[-1])
+
+    task_prerun.connect(record, weak=False)
+    try:
+        with outbox_wakes_together():
+            for text in ("one", "two", "three"):
+                _send_text(shop_bot, ann, text)
+            _send_text(shop_bot, bob, "hi Bob")
+            _send_text(other_bot, ann, "alone")
+            # committed, but nothing goes before the block ends
+            assert OutboundMessage.objects.filter(status=Status.PENDING).count() == 5
+            assert tasks == []
+    finally:
+        task_prerun.disconnect(record)
+    drain_outbox()
+    assert _texts(ann, shop_bot) == ["one", "two", "three"]
+    assert _texts(bob, shop_bot) == ["hi Bob"]
+    assert _texts(ann, other_bot) == ["alone"]
+    # shop_bot's four rows went by one drain (a task for all), other_bot's one row by its own wake-up
+    assert tasks == ["outbox_drain_task", "outbox_send_task"]
