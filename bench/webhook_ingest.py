@@ -5,7 +5,8 @@ reply being sent to the sandbox (the webhook, the wake-up, the worker, the outbo
 connections (Telegram's default max_connections) against Herald's web process on SQLite, the replies going
 through the worker to the sandbox. Figures: updates/s accepted, p50/p99 latency, and duplicate effects
 when every update is sent 3 times (target 0). Targets on 2 cores: >= 800 updates/s,
-p99 < 50 ms. The same load then hits a minimal aiogram webhook echo bot on this machine (installed in a
+p99 < 50 ms. The same load with no worker running shows what the webhook takes by itself (with the worker,
+the two share two cores and SQLite's one write lock). The same load then hits a minimal aiogram webhook echo bot on this machine (installed in a
 throwaway virtualenv for the benchmark only) and the ratio is printed.
 
 Needs ``wrk`` (Debian package). Everything listens on 127.0.0.1.
@@ -175,8 +176,12 @@ def reply_latencies(url: str, *, secret: str, chat: int, count: int) -> list[flo
     return latencies
 
 
-def herald_run(*, seconds: int, repeat: int) -> dict[str, object]:
-    with running_herald(workers=1, worker_concurrency=8, extra_env={"SANDBOX_LIMITS_ENABLED": "0"}) as herald:
+def herald_run(*, seconds: int, repeat: int, worker: bool = True) -> dict[str, object]:
+    """One run; without ``worker`` the updates are only taken (the webhook alone, nothing else on the CPU
+    or at SQLite's write lock), which shows what the web process can take by itself."""
+    with running_herald(
+        workers=1 if worker else 0, worker_concurrency=8, extra_env={"SANDBOX_LIMITS_ENABLED": "0"}
+    ) as herald:
         os.environ.update(
             {k: v for k, v in herald.env.items() if k.startswith(("HERALD_", "TELEGRAM_", "SANDBOX_"))}
         )
@@ -203,16 +208,10 @@ def herald_run(*, seconds: int, repeat: int) -> dict[str, object]:
             bot=bot, name="hello", flow_data={"response": "Got it, {first_name}!"}, is_default=True
         )
         secret = SandboxBot.objects.get(username="ingest_bot").webhook_secret_token
-        quiet = reply_latencies(
-            f"{herald.base_url}/api/webhook/{bot.pk}", secret=secret, chat=chats[0], count=QUIET_REPLIES
-        )
+        url = f"{herald.base_url}/api/webhook/{bot.pk}"
+        quiet = reply_latencies(url, secret=secret, chat=chats[0], count=QUIET_REPLIES) if worker else [0.0]
         load = wrk(
-            f"{herald.base_url}/api/webhook/{bot.pk}",
-            seconds=seconds,
-            chats=chats,
-            repeat=repeat,
-            secret=secret,
-            script_dir=herald.data_dir,
+            url, seconds=seconds, chats=chats, repeat=repeat, secret=secret, script_dir=herald.data_dir
         )
         unique_updates = InboundUpdate.objects.count()
         incoming = BotMessage.objects.filter(direction="incoming").count()
@@ -309,8 +308,8 @@ def ensure_peer(venv: Path) -> Path:
 
 
 def _single(kind: str, args: argparse.Namespace) -> None:
-    if kind == "herald":
-        result = herald_run(seconds=args.seconds, repeat=args.repeat)
+    if kind in ("herald", "webhook-alone"):
+        result = herald_run(seconds=args.seconds, repeat=args.repeat, worker=kind == "herald")
     else:
         result = peer_run(seconds=args.seconds, repeat=args.repeat, peer_python=Path(args.peer_python))
     print(json.dumps(result))
@@ -342,7 +341,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--repeat", type=int, default=1, help=argparse.SUPPRESS)
     parser.add_argument("--no-peer", action="store_true", help="skip the aiogram comparison")
-    parser.add_argument("--single", choices=["herald", "peer"], help=argparse.SUPPRESS)
+    parser.add_argument("--single", choices=["herald", "webhook-alone", "peer"], help=argparse.SUPPRESS)
     parser.add_argument("--peer-python", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.single:
@@ -372,6 +371,13 @@ def main() -> None:
     print(
         f"each update sent 3 times: {dup['requests']} requests, {dup['unique_updates']} updates taken, "
         f"duplicate effects {dup['duplicate_effects']} (target 0)"
+    )
+    alone = [_in_subprocess("webhook-alone", args) for _ in range(args.runs)]
+    print(
+        f"the webhook alone, no worker running (median of {len(alone)}): "
+        f"{median([r['rate'] for r in alone]):.0f} updates/s, p50 {median([r['p50_ms'] for r in alone]):.1f} ms, "
+        f"p99 {median([r['p99_ms'] for r in alone]):.1f} ms: with the worker, the two share the CPU and "
+        "SQLite's one write lock"
     )
     if args.no_peer:
         return

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import DatabaseError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from herald.bots.flows import (
@@ -64,29 +65,55 @@ class _Decision:
 
 
 class _Batch:
-    """What the updates of one wake-up share, read once for all of them: their bots' active flows, their
-    chats' conversations and the pks of their users.
+    """What the updates of one wake-up share, read once for all of them: the updates themselves and the
+    older ones still waiting in their chats (which go first), their bots and active flows, their chats'
+    conversations and the pks of their users.
 
-    A conversation read here may be changed by another worker before its update is written: the write's
-    version check then fails, the copy is dropped, and the next attempt reads it afresh.
+    A row read here may be changed by another worker before this one writes: an update it processed
+    first is not claimed again (the claim's status check), and a conversation it moved on fails the
+    write's version check; the copy is then dropped and the next attempt reads it afresh.
     """
 
-    def __init__(self, updates: list[InboundUpdate]) -> None:
+    def __init__(self, update_pks: list[int]) -> None:
+        self.updates: dict[int, InboundUpdate] = {}
+        self.waiting: dict[tuple[Any, int | None], list[InboundUpdate]] = {}
         self._flows: dict[Any, list[BotFlow]] = {}
         self._conversations: dict[tuple[Any, int, int], Conversation] = {}
         self._user_pks: dict[tuple[Any, int], int] = {}
-        private = [update for update in updates if update.chat_id is not None and update.chat_id > 0]
+        asked = InboundUpdate.objects.filter(pk__in=update_pks, status=UpdateStatus.RECEIVED).values_list(
+            "bot_id", "chat_id", "update_id"
+        )
+        newest: dict[Any, int] = {}
+        chats: set[int | None] = set()
+        for bot_id, chat_id, update_id in asked:
+            newest[bot_id] = max(update_id, newest.get(bot_id, update_id))
+            chats.add(chat_id)
+        if not newest:
+            return
+        # every row read here is processed by this wake-up: the updates asked for, and the older ones of
+        # their chats (update ids count per bot)
+        older = Q()
+        for bot_id, update_id in newest.items():
+            older |= Q(bot_id=bot_id, update_id__lte=update_id)
+        bots = {bot.pk: bot for bot in TelegramBot.objects.filter(pk__in=newest)}
+        for update in (
+            InboundUpdate.objects.filter(older, status=UpdateStatus.RECEIVED)
+            .filter(Q(chat_id__in=chats - {None}) | Q(pk__in=update_pks))
+            .order_by("update_id")
+        ):
+            update.bot = bots[update.bot_id]
+            self.updates[update.pk] = update
+            self.waiting.setdefault((update.bot_id, update.chat_id), []).append(update)
+        private = {chat for chat in chats if chat is not None and chat > 0}
         if not private:
             return
-        bots = {update.bot_id for update in private}
-        chats = {update.chat_id for update in private}
         for conversation in Conversation.objects.select_related("run").filter(
-            bot_id__in=bots, chat_id__in=chats
+            bot_id__in=bots, chat_id__in=private
         ):
             self._conversations[(conversation.bot_id, conversation.chat_id, conversation.user_id)] = (
                 conversation
             )
-        for bot_id, chat_id, pk in BotUser.objects.filter(bot_id__in=bots, chat_id__in=chats).values_list(
+        for bot_id, chat_id, pk in BotUser.objects.filter(bot_id__in=bots, chat_id__in=private).values_list(
             "bot_id", "chat_id", "pk"
         ):
             self._user_pks[(bot_id, chat_id)] = pk
@@ -126,47 +153,29 @@ def updates_process(*, update_pks: list[int]) -> None:
 
 
 def _process_in_order(update_pks: list[int], *, keep_going: bool) -> None:
-    """The updates, the older ones still waiting in their chats and their bots' flows are read once for the
-    whole wake-up rather than once per update: a third of the worker's time per update went to them."""
-    loaded = {
-        update.pk: update
-        for update in InboundUpdate.objects.select_related("bot").filter(
-            pk__in=update_pks, status=UpdateStatus.RECEIVED
-        )
-    }
-    waiting: dict[tuple[Any, int | None], list[tuple[int, int]]] = {}
-    if loaded:
-        for pk, bot_id, chat_id, update_id in (
-            InboundUpdate.objects.filter(
-                bot_id__in={update.bot_id for update in loaded.values()},
-                chat_id__in={update.chat_id for update in loaded.values()},
-                status=UpdateStatus.RECEIVED,
-            )
-            .order_by("update_id")
-            .values_list("pk", "bot_id", "chat_id", "update_id")
-        ):
-            waiting.setdefault((bot_id, chat_id), []).append((update_id, pk))
-    batch = _Batch(list(loaded.values()))
+    """Rows are read once for the whole wake-up (``_Batch``), not once per update: most of the worker's
+    time per update went to reading them."""
+    batch = _Batch(update_pks)
+    handled: set[int] = set()
     # one wake-up for a bot's replies to the whole batch (drains), not a task per reply
     with outbox_wakes_together():
         for update_pk in update_pks:
-            update = loaded.get(update_pk)
-            if update is None:
-                continue  # processed meanwhile, or gone
-            chat = (update.bot_id, update.chat_id)
-            earlier = [pk for update_id, pk in waiting.get(chat, []) if update_id < update.update_id]
+            update = batch.updates.get(update_pk)
+            if update is None or update_pk in handled:
+                continue  # processed meanwhile, gone, or processed here before a later one of its chat
+            chat = batch.waiting[(update.bot_id, update.chat_id)]
             try:
-                for pending_pk in earlier:
-                    _process_one(pending_pk, batch)
-                # the row read above is still current unless older updates of its chat ran first
-                _process_one(update.pk, batch, loaded=None if earlier else update)
+                for pending in chat:
+                    if pending.update_id > update.update_id:
+                        break
+                    if pending.pk not in handled:
+                        _process_one(pending, batch)
+                        handled.add(pending.pk)
             except Exception:
                 if not keep_going:
                     raise
                 # left waiting: a later update of its chat tries it again first, and stops if it fails again
                 logger.exception("update %s failed; the sweeper will retry it", update_pk)
-            else:
-                waiting[chat] = [entry for entry in waiting.get(chat, []) if entry[0] > update.update_id]
 
 
 def updates_sweep(*, older_than_seconds: int = 60) -> int:
@@ -185,22 +194,22 @@ def updates_sweep(*, older_than_seconds: int = 60) -> int:
     return len(stuck)
 
 
-def _process_one(update_pk: int, batch: _Batch, *, loaded: InboundUpdate | None = None) -> None:
+def _process_one(update: InboundUpdate, batch: _Batch) -> None:
     for attempt in range(MAX_CONFLICT_RETRIES):
-        update = (
-            loaded
-            if attempt == 0 and loaded is not None
-            else InboundUpdate.objects.select_related("bot").filter(pk=update_pk).first()
+        current = (
+            update
+            if attempt == 0
+            else InboundUpdate.objects.select_related("bot").filter(pk=update.pk).first()
         )
-        if update is None or update.status != UpdateStatus.RECEIVED:
+        if current is None or current.status != UpdateStatus.RECEIVED:
             return
-        handler = update_handler_for(update.bot.kind)
+        handler = update_handler_for(current.bot.kind)
         if handler is not None:
-            _run_kind_handler(update, handler)
+            _run_kind_handler(current, handler)
             return
-        if _try_process(update, batch):
+        if _try_process(current, batch):
             return
-    logger.warning("update %s: gave up after %s conflicting attempts", update_pk, MAX_CONFLICT_RETRIES)
+    logger.warning("update %s: gave up after %s conflicting attempts", update.pk, MAX_CONFLICT_RETRIES)
 
 
 def _run_kind_handler(update: InboundUpdate, handler: UpdateHandler) -> None:
