@@ -22,6 +22,7 @@ from django.utils import timezone
 from herald.bots import wakeups
 from herald.bots.models import BotMessage, BotUser, InboundUpdate, MessageDirection, TelegramBot, UpdateStatus
 from herald.core.crypto import token_fingerprint
+from herald.core.db.sqlite.base import writes_first
 from herald.core.errors import Forbidden, InvalidInput, NotFound, Unauthorized
 
 # the update kinds a bot acts on (reaction counts: a studio's channel analytics); the rest is acknowledged
@@ -196,7 +197,7 @@ def webhook_receive(*, bot_id: uuid.UUID, secret: str | None, body: bytes) -> We
 
 def _write_alone(update: _Update) -> None:
     try:
-        with transaction.atomic():
+        with writes_first(connection), transaction.atomic():
             new_users = _record(update)
             if update.pk is not None:
                 _count(update.bot_id, requests=1, new_users=new_users)
@@ -209,7 +210,8 @@ def _write_alone(update: _Update) -> None:
 def _write_together(updates: list[_Update]) -> None:
     """One transaction for all; if it fails (e.g. one bot was deleted meanwhile), each alone."""
     try:
-        with transaction.atomic():
+        # Telegram waits on these rows: they take SQLite's lock before a worker's writes
+        with writes_first(connection), transaction.atomic():
             counts: dict[uuid.UUID, list[int]] = {}
             for update in updates:
                 new_users = _record(update)
