@@ -30,6 +30,7 @@ import textwrap
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -43,6 +44,7 @@ TARGET_RATE = 800.0
 TARGET_P99_MS = 50.0
 PEER_VERSION = "aiogram==3.31.0"
 QUIET_REPLIES = 15
+BACKLOG_WAIT_SECONDS = 120
 
 # One update per request; update ids unique per wrk thread; every update is sent REPEAT times in a row.
 WRK_SCRIPT = textwrap.dedent(
@@ -213,16 +215,27 @@ def herald_run(*, seconds: int, repeat: int, worker: bool = True) -> dict[str, o
         load = wrk(
             url, seconds=seconds, chats=chats, repeat=repeat, secret=secret, script_dir=herald.data_dir
         )
+        load_ended = time.monotonic()
         unique_updates = InboundUpdate.objects.count()
+        # how far the worker got meanwhile (replies to one bot are paced at Telegram's 30 messages/s)
+        processed = InboundUpdate.objects.exclude(status="received").count()
+        replies_sent = OutboundMessage.objects.filter(status="sent").count() - len(quiet)
+        backlog_seconds = 0.0
+        if worker:  # then how long the worker takes for the rest
+            deadline = load_ended + BACKLOG_WAIT_SECONDS
+            while InboundUpdate.objects.filter(status="received").exists() and time.monotonic() < deadline:
+                time.sleep(0.25)
+            backlog_seconds = time.monotonic() - load_ended
         incoming = BotMessage.objects.filter(direction="incoming").count()
         text_updates = InboundUpdate.objects.filter(kind="message").count()
         return {
             **asdict(load),
             "unique_updates": unique_updates,
             "duplicate_effects": max(0, incoming - text_updates),
-            # how far the worker got meanwhile (replies to one bot are paced at Telegram's 30 messages/s)
-            "processed": InboundUpdate.objects.exclude(status="received").count(),
-            "replies_sent": OutboundMessage.objects.filter(status="sent").count() - len(quiet),
+            "processed": processed,
+            "replies_sent": replies_sent,
+            "backlog_seconds": backlog_seconds,
+            "backlog_left": InboundUpdate.objects.filter(status="received").count(),
             "quiet_reply_p50_ms": median(quiet) * 1000,
             "quiet_reply_max_ms": max(quiet) * 1000,
         }
@@ -315,7 +328,7 @@ def _single(kind: str, args: argparse.Namespace) -> None:
     print(json.dumps(result))
 
 
-def _in_subprocess(kind: str, args: argparse.Namespace, *extra: str) -> dict[str, float]:
+def _in_subprocess(kind: str, args: argparse.Namespace, *extra: str) -> dict[str, Any]:
     command = [
         sys.executable,
         __file__,
@@ -331,6 +344,13 @@ def _in_subprocess(kind: str, args: argparse.Namespace, *extra: str) -> dict[str
     if done.returncode != 0:
         sys.exit(f"a {kind} run failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _backlog(run: dict[str, Any]) -> str:
+    rest = run["unique_updates"] - run["processed"]
+    if run["backlog_left"]:
+        return f"was not processed within {BACKLOG_WAIT_SECONDS} s ({run['backlog_left']} left)"
+    return f"in {run['backlog_seconds']:.1f} s after the load ({rest / max(run['backlog_seconds'], 0.001):.0f}/s)"
 
 
 def main() -> None:
@@ -355,8 +375,9 @@ def main() -> None:
         print(
             f"  herald run {n}: {run['rate']:.0f} updates/s, p50 {run['p50_ms']:.1f} ms, p99 {run['p99_ms']:.1f} ms,"
             f" non-2xx {run['non_2xx']}; during the run the worker processed {run['processed']} of"
-            f" {run['unique_updates']} updates and sent {run['replies_sent']} replies; before it, a lone update's"
-            f" reply went out in {run['quiet_reply_p50_ms']:.0f} ms (median), {run['quiet_reply_max_ms']:.0f} ms at most"
+            f" {run['unique_updates']} updates and sent {run['replies_sent']} replies, and the rest"
+            f" {_backlog(run)}; before it, a lone update's reply went out in {run['quiet_reply_p50_ms']:.0f} ms"
+            f" (median), {run['quiet_reply_max_ms']:.0f} ms at most"
         )
     args.repeat = 3
     dup = _in_subprocess("herald", args)
