@@ -90,10 +90,11 @@ def running_herald(
         }
         herald = Herald(base_url=base_url, env=env, data_dir=data_dir)
         herald.manage("migrate", "--noinput")
-        # as make run serves it: gunicorn, one process (the sandbox's limits are per process), threads
+        # as make run serves it: granian, one process (the sandbox's limits are per process), 16 threads
         herald.start(
-            *(str(VENV_BIN / "gunicorn"), "config.wsgi:application", "--bind", f"127.0.0.1:{port}"),
-            *("--worker-class", "gthread", "--workers", "1", "--threads", "16", "--log-level", "warning"),
+            *(str(VENV_BIN / "granian"), "--interface", "wsgi", "config.wsgi:application"),
+            *("--host", "127.0.0.1", "--port", str(port), "--workers", "1", "--blocking-threads", "16"),
+            *("--log-level", "warning", "--no-ws"),
             name="web",
         )
         for n in range(workers):

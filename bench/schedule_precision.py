@@ -1,7 +1,7 @@
 """Scheduled posts on time: 1,000 posts due within the same minute across 50 channels (one studio bot
 each), published through the sandbox with Telegram's limits on and Herald's pacing on.
 
-Herald runs as under ``make run`` (gunicorn serving the sandbox, Celery workers, beat) in a throwaway data
+Herald runs as under ``make run`` (granian serving the sandbox, Celery workers, beat) in a throwaway data
 dir; this script schedules the posts through ``herald.content.services`` and reads what each channel
 received. For every post it measures how late it reached the channel beyond the channel's pacing: in a
 channel the k-th post can at best go at ``ideal_k = max(due_k, ideal_{k-1} + interval)``, where the

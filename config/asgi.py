@@ -1,4 +1,4 @@
-"""ASGI entry point, for an ASGI server. Herald serves WSGI with gunicorn: see docs/production.md."""
+"""ASGI entry point, for an ASGI server. Herald serves WSGI with granian: see docs/production.md."""
 
 import os
 

@@ -1,4 +1,4 @@
-"""WSGI entry point: gunicorn serves Herald's web process from here (see Procfile.dev)."""
+"""WSGI entry point: granian serves Herald's web process from here (see Procfile.dev)."""
 
 import os
 

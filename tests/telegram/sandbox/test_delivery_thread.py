@@ -1,7 +1,7 @@
 """The web process's delivery thread POSTs updates to a webhook served by that same process.
 
 Delivering inside a view would make a request wait for another request to the same server, so it
-runs a real gunicorn with the delivery thread on, as ``make run`` does.
+runs a real granian with the delivery thread on, as ``make run`` does.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ def free_port() -> int:
 
 
 class HeraldServer:
-    """Herald under gunicorn in a subprocess, on its own SQLite file, with the delivery thread on."""
+    """Herald under granian in a subprocess, on its own SQLite file, with the delivery thread on."""
 
     def __init__(self, data_dir: Path, port: int, *, delivery_thread: bool = True) -> None:
         self.data_dir = data_dir
@@ -52,15 +52,9 @@ class HeraldServer:
         )
         self.process = subprocess.Popen(
             [
-                *(
-                    sys.executable,
-                    "-m",
-                    "gunicorn",
-                    "config.wsgi:application",
-                    "--bind",
-                    f"127.0.0.1:{self.port}",
-                ),
-                *("--worker-class", "gthread", "--workers", "1", "--threads", "8"),
+                *(sys.executable, "-m", "granian", "--interface", "wsgi", "config.wsgi:application"),
+                *("--host", "127.0.0.1", "--port", str(self.port), "--workers", "1"),
+                *("--blocking-threads", "8", "--no-ws"),
             ],
             cwd=base_dir,
             env=self.env,
@@ -74,7 +68,7 @@ class HeraldServer:
                 return self
             except httpx.TransportError:
                 if time.monotonic() > deadline or self.process.poll() is not None:
-                    raise RuntimeError("gunicorn did not start") from None
+                    raise RuntimeError("granian did not start") from None
                 time.sleep(0.1)
 
     def stop(self) -> None:
