@@ -33,6 +33,7 @@ class _Publisher:
         self._cond = threading.Condition()
         self._pending: list[int] = []
         self._thread: threading.Thread | None = None
+        self._publishing = threading.Lock()  # held while a batch is published
 
     def add(self, update_pk: int) -> None:
         with self._cond:
@@ -51,10 +52,11 @@ class _Publisher:
             self.flush()
 
     def flush(self) -> None:
-        with self._cond:
-            batch, self._pending = self._pending, []
-        for start in range(0, len(batch), MAX_BATCH):
-            _publish(batch[start : start + MAX_BATCH])
+        with self._publishing:  # so a flush returns only once nothing taken before it is left unpublished
+            with self._cond:
+                batch, self._pending = self._pending, []
+            for start in range(0, len(batch), MAX_BATCH):
+                _publish(batch[start : start + MAX_BATCH])
 
 
 def _publish(update_pks: list[int]) -> None:
@@ -67,6 +69,11 @@ def _publish(update_pks: list[int]) -> None:
 
 
 _publisher = _Publisher()
+
+
+def publish_pending() -> None:
+    """Publish the wake-ups this process is still collecting now, and wait for one being published."""
+    _publisher.flush()
 
 
 def update_received(update_pk: int) -> None:

@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from herald.bots.models import BotMessage, BotUser, FlowRun, InboundUpdate, TelegramBot
+from herald.bots.wakeups import publish_pending
 from herald.telegram.sandbox import services as sandbox
 from tests.bots.conftest import Api
 from tests.telegram.gateway_fixtures import drain_outbox
@@ -362,6 +363,8 @@ def test_an_update_whose_task_was_lost_is_processed_by_the_sweeper(
     try:
         write(shop_bot, ann, "hi")
     finally:
+        # the webhook's wake-ups go to the broker (no worker), not run eagerly by its publisher thread later
+        publish_pending()
         celery_app.conf.task_always_eager = True
     assert bot_texts(ann, shop_bot) == []
     assert updates_sweep(older_than_seconds=3600) == 0  # not stuck for long enough yet
@@ -383,6 +386,8 @@ def test_a_chats_updates_are_processed_in_order_whatever_order_the_wake_up_lists
         for text in ("hi", "Ann", "30"):
             write(shop_bot, ann, text)
     finally:
+        # the webhook's wake-ups go to the broker (no worker), not run eagerly by its publisher thread later
+        publish_pending()
         celery_app.conf.task_always_eager = True
     hi, name, age = InboundUpdate.objects.order_by("update_id").values_list("pk", flat=True)
     updates_process(update_pks=[age, hi, name])  # the last one first: the chat's older ones go before it
@@ -409,6 +414,8 @@ def test_a_conversation_another_worker_moved_on_meanwhile_is_read_again_before_a
         write(shop_bot, ann, "Ann")
         write(shop_bot, ann, "30")
     finally:
+        # the webhook's wake-ups go to the broker (no worker), not run eagerly by its publisher thread later
+        publish_pending()
         celery_app.conf.task_always_eager = True
     name, age = InboundUpdate.objects.filter(status=UpdateStatus.RECEIVED).order_by("update_id")
     # the name is not there yet when the first worker looks
