@@ -90,10 +90,10 @@ def running_herald(
         }
         herald = Herald(base_url=base_url, env=env, data_dir=data_dir)
         herald.manage("migrate", "--noinput")
-        # as make run serves it: granian, one process (the sandbox's limits are per process), 16 threads
+        # as make run serves it: granian, one process (the sandbox's limits are per process), 40 threads
         herald.start(
             *(str(VENV_BIN / "granian"), "--interface", "wsgi", "config.wsgi:application"),
-            *("--host", "127.0.0.1", "--port", str(port), "--workers", "1", "--blocking-threads", "16"),
+            *("--host", "127.0.0.1", "--port", str(port), "--workers", "1", "--blocking-threads", "40"),
             *("--log-level", "warning", "--no-ws"),
             name="web",
         )

@@ -61,6 +61,7 @@ WRK_SCRIPT = textwrap.dedent(
       for chat in string.gmatch(args[1], "[^,]+") do table.insert(chats, chat) end
       repeat_n = tonumber(args[2])
       secret = args[3]
+      offered_rate, wrk_threads = args[4], args[5]
     end
     function request()
       local n = math.floor(counter / repeat_n)
@@ -88,6 +89,59 @@ WRK_SCRIPT = textwrap.dedent(
 )
 
 
+# Appended to WRK_SCRIPT for a paced run: each wrk thread sends on a fixed timetable (the offered rate split
+# between the threads), the next free connection taking the next slot, as Telegram sends updates as users
+# write them, whatever the server's speed (wrk's default is a closed loop: each connection sends when it has
+# its answer, so the latency is 40 / throughput). wrk times a request from when it is written: when every
+# connection is busy at a slot time the request starts late, so how late ("behind schedule") is counted too.
+PACING_SCRIPT = textwrap.dedent(
+    """
+    local ffi = require("ffi")
+    ffi.cdef[[
+      typedef struct { long tv_sec; long tv_nsec; } pacing_timespec;
+      int clock_gettime(int clock_id, pacing_timespec *tp);
+    ]]
+    local clock = ffi.new("pacing_timespec")
+    local function now_ms()
+      ffi.C.clock_gettime(1, clock)  -- CLOCK_MONOTONIC
+      return tonumber(clock.tv_sec) * 1000 + tonumber(clock.tv_nsec) / 1000000
+    end
+    local interval, next_slot
+    behind = {}
+    function delay()
+      local now = now_ms()
+      if next_slot == nil then
+        interval = 1000 * tonumber(wrk_threads) / tonumber(offered_rate)
+        next_slot = now
+      end
+      local slot = next_slot
+      next_slot = next_slot + interval
+      if slot >= now then
+        behind[#behind + 1] = 0
+        return slot - now
+      end
+      behind[#behind + 1] = now - slot
+      return 0
+    end
+    local all_threads = {}
+    local setup_updates = setup
+    function setup(thread)
+      setup_updates(thread)
+      all_threads[#all_threads + 1] = thread
+    end
+    function done(summary, latency, requests)
+      local lags = {}
+      for _, thread in ipairs(all_threads) do
+        for _, lag in ipairs(thread:get("behind")) do lags[#lags + 1] = lag end
+      end
+      table.sort(lags)
+      local function at(q) return lags[math.max(1, math.ceil(#lags * q))] or 0 end
+      io.write(string.format("BEHIND SCHEDULE p50 %.3f p99 %.3f max %.3f\\n", at(0.5), at(0.99), at(1)))
+    end
+    """
+)
+
+
 @dataclass
 class Load:
     rate: float
@@ -95,6 +149,9 @@ class Load:
     p99_ms: float
     non_2xx: int
     requests: int
+    # paced runs: how late requests started against the timetable (ms)
+    behind_p99_ms: float = 0.0
+    behind_max_ms: float = 0.0
 
 
 def _ms(value: str) -> float:
@@ -102,13 +159,26 @@ def _ms(value: str) -> float:
     return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
-def wrk(url: str, *, seconds: int, chats: list[int], repeat: int, secret: str, script_dir: Path) -> Load:
+WRK_THREADS = 2
+
+
+def wrk(
+    url: str,
+    *,
+    seconds: int,
+    chats: list[int],
+    repeat: int,
+    secret: str,
+    script_dir: Path,
+    rate: float | None = None,
+) -> Load:
+    """wrk's figures for the load; with ``rate``, updates are offered at that many per second (paced)."""
     script = script_dir / "updates.lua"
-    script.write_text(WRK_SCRIPT)
+    script.write_text(WRK_SCRIPT + (PACING_SCRIPT if rate else ""))
     output = subprocess.run(
         [
             "wrk",
-            "-t2",
+            f"-t{WRK_THREADS}",
             f"-c{CONNECTIONS}",
             f"-d{seconds}s",
             "--latency",
@@ -119,19 +189,27 @@ def wrk(url: str, *, seconds: int, chats: list[int], repeat: int, secret: str, s
             ",".join(map(str, chats)),
             str(repeat),
             secret,
+            str(rate or 0),
+            str(WRK_THREADS),
         ],
         capture_output=True,
         text=True,
         check=True,
     ).stdout
-    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
     # the latency distribution's lines ("     50%   12.34ms"), not a "+/- Stdev" column ending in 50%
     p50 = _ms(re.search(r"^\s*50%\s+(\S+)", output, re.M).group(1))  # type: ignore[union-attr]
     p99 = _ms(re.search(r"^\s*99%\s+(\S+)", output, re.M).group(1))  # type: ignore[union-attr]
     total = int(re.search(r"(\d+) requests in", output).group(1))  # type: ignore[union-attr]
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    behind = re.search(r"BEHIND SCHEDULE p50 \S+ p99 (\S+) max (\S+)", output)
     return Load(
-        rate=rate, p50_ms=p50, p99_ms=p99, non_2xx=int(errors.group(1)) if errors else 0, requests=total
+        rate=float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),  # type: ignore[union-attr]
+        p50_ms=p50,
+        p99_ms=p99,
+        non_2xx=int(errors.group(1)) if errors else 0,
+        requests=total,
+        behind_p99_ms=float(behind.group(1)) if behind else 0.0,
+        behind_max_ms=float(behind.group(2)) if behind else 0.0,
     )
 
 
@@ -178,9 +256,12 @@ def reply_latencies(url: str, *, secret: str, chat: int, count: int) -> list[flo
     return latencies
 
 
-def herald_run(*, seconds: int, repeat: int, worker: bool = True) -> dict[str, object]:
+def herald_run(
+    *, seconds: int, repeat: int, worker: bool = True, rate: float | None = None
+) -> dict[str, object]:
     """One run; without ``worker`` the updates are only taken (the webhook alone, nothing else on the CPU
-    or at SQLite's write lock), which shows what the web process can take by itself."""
+    or at SQLite's write lock), which shows what the web process can take by itself. With ``rate``, the
+    updates are offered at that pace (see PACING_SCRIPT) and the lone replies and the backlog are skipped."""
     with running_herald(
         workers=1 if worker else 0, worker_concurrency=8, extra_env={"SANDBOX_LIMITS_ENABLED": "0"}
     ) as herald:
@@ -211,9 +292,17 @@ def herald_run(*, seconds: int, repeat: int, worker: bool = True) -> dict[str, o
         )
         secret = SandboxBot.objects.get(username="ingest_bot").webhook_secret_token
         url = f"{herald.base_url}/api/webhook/{bot.pk}"
-        quiet = reply_latencies(url, secret=secret, chat=chats[0], count=QUIET_REPLIES) if worker else [0.0]
+        quiet = [0.0]
+        if worker and not rate:
+            quiet = reply_latencies(url, secret=secret, chat=chats[0], count=QUIET_REPLIES)
         load = wrk(
-            url, seconds=seconds, chats=chats, repeat=repeat, secret=secret, script_dir=herald.data_dir
+            url,
+            seconds=seconds,
+            chats=chats,
+            repeat=repeat,
+            secret=secret,
+            script_dir=herald.data_dir,
+            rate=rate,
         )
         load_ended = time.monotonic()
         unique_updates = InboundUpdate.objects.count()
@@ -221,7 +310,7 @@ def herald_run(*, seconds: int, repeat: int, worker: bool = True) -> dict[str, o
         processed = InboundUpdate.objects.exclude(status="received").count()
         replies_sent = OutboundMessage.objects.filter(status="sent").count() - len(quiet)
         backlog_seconds = 0.0
-        if worker:  # then how long the worker takes for the rest
+        if worker and not rate:  # then how long the worker takes for the rest
             deadline = load_ended + BACKLOG_WAIT_SECONDS
             while InboundUpdate.objects.filter(status="received").exists() and time.monotonic() < deadline:
                 time.sleep(0.25)
@@ -323,6 +412,8 @@ def ensure_peer(venv: Path) -> Path:
 def _single(kind: str, args: argparse.Namespace) -> None:
     if kind in ("herald", "webhook-alone"):
         result = herald_run(seconds=args.seconds, repeat=args.repeat, worker=kind == "herald")
+    elif kind == "herald-paced":
+        result = herald_run(seconds=args.seconds, repeat=args.repeat, rate=TARGET_RATE)
     else:
         result = peer_run(seconds=args.seconds, repeat=args.repeat, peer_python=Path(args.peer_python))
     print(json.dumps(result))
@@ -361,7 +452,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--repeat", type=int, default=1, help=argparse.SUPPRESS)
     parser.add_argument("--no-peer", action="store_true", help="skip the aiogram comparison")
-    parser.add_argument("--single", choices=["herald", "webhook-alone", "peer"], help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--single", choices=["herald", "herald-paced", "webhook-alone", "peer"], help=argparse.SUPPRESS
+    )
     parser.add_argument("--peer-python", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.single:
@@ -379,6 +472,14 @@ def main() -> None:
             f" {_backlog(run)}; before it, a lone update's reply went out in {run['quiet_reply_p50_ms']:.0f} ms"
             f" (median), {run['quiet_reply_max_ms']:.0f} ms at most"
         )
+    paced = [_in_subprocess("herald-paced", args) for _ in range(args.runs)]
+    print(
+        f"herald, updates offered at a steady {TARGET_RATE:.0f}/s (median of {len(paced)}): "
+        f"{median([r['rate'] for r in paced]):.0f} updates/s taken, p50 {median([r['p50_ms'] for r in paced]):.1f} ms, "
+        f"p99 {median([r['p99_ms'] for r in paced]):.1f} ms (target < {TARGET_P99_MS:.0f}); requests started "
+        f"behind the timetable by {median([r['behind_p99_ms'] for r in paced]):.1f} ms at p99, "
+        f"{median([r['behind_max_ms'] for r in paced]):.0f} ms at most (all 40 connections busy)"
+    )
     args.repeat = 3
     dup = _in_subprocess("herald", args)
     args.repeat = 1

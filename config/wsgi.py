@@ -11,3 +11,7 @@ application = get_wsgi_application()
 from herald.telegram.sandbox.delivery import delivery_thread_start_with_server  # noqa: E402
 
 delivery_thread_start_with_server()
+
+from herald.core.startup import freeze_startup_objects  # noqa: E402
+
+freeze_startup_objects()

@@ -97,6 +97,33 @@ def test_a_waiting_webhook_write_goes_before_a_worker_write_that_waited_longer(d
     assert order == ["webhook", "worker"] * 10
 
 
+def test_a_write_the_webhook_queues_behind_goes_first_in_its_place(database: Path) -> None:
+    """An admin's write in the web process holds the process's writer lock while it waits for SQLite's;
+    the webhook's write queues behind it, so the admin's write goes before the worker's on its behalf."""
+    web, worker_path = str(database), f"{database.parent}/./{database.name}"
+    rounds = []
+    for n in range(10):  # without it, the admin's and the worker's writes race: ten rounds leave 1 in 1,024
+        blocker = sqlite3.connect(database, isolation_level=None)
+        blocker.execute("BEGIN IMMEDIATE")
+        admin = threading.Thread(target=_insert, args=(web, f"admin {n}"))
+        worker = threading.Thread(target=_insert, args=(worker_path, f"worker {n}"))
+        webhook = threading.Thread(target=_insert, args=(web, f"webhook {n}"), kwargs={"first": True})
+        admin.start()
+        worker.start()
+        time.sleep(0.01)
+        webhook.start()
+        time.sleep(0.01)
+        blocker.execute("COMMIT")
+        blocker.close()
+        for thread in (admin, worker, webhook):
+            thread.join(timeout=10)
+        with sqlite3.connect(database) as db:
+            rows = [who for (who,) in db.execute("SELECT who FROM turns WHERE who LIKE ?", [f"% {n}"])]
+        rounds.append(rows[0].split()[0])
+        assert sorted(rows) == [f"admin {n}", f"webhook {n}", f"worker {n}"]
+    assert rounds == ["admin"] * 10
+
+
 def test_a_worker_write_gives_way_for_a_moment_only(database: Path) -> None:
     """A first writer that holds its turn for long (stuck) delays ordinary writers by at most 50 ms."""
     import fcntl
