@@ -4,10 +4,14 @@ First, with the system otherwise idle, 15 text updates one at a time: how long f
 reply being sent to the sandbox (the webhook, the wake-up, the worker, the outbox). Then 40 concurrent
 connections (Telegram's default max_connections) against Herald's web process on SQLite, the replies going
 through the worker to the sandbox. Figures: updates/s accepted, p50/p99 latency, and duplicate effects
-when every update is sent 3 times (target 0). Targets on 2 cores: >= 800 updates/s,
-p99 < 50 ms. The same load with no worker running shows what the webhook takes by itself (with the worker,
-the two share two cores and SQLite's one write lock). The same load then hits a minimal aiogram webhook echo bot on this machine (installed in a
-throwaway virtualenv for the benchmark only) and the ratio is printed.
+when every update is sent 3 times (target 0). Targets on 2 cores: >= 800 updates/s, p99 < 50 ms.
+
+wrk's connections each send their next update when the last is answered (a closed loop): the server is
+always full and the latency is 40 connections / throughput. So the p99 is also measured with updates
+offered at a steady 800/s, as Telegram sends them when users write (PACING_SCRIPT). The same load with no
+worker running shows what the webhook takes by itself (with the worker, the two share two cores and
+SQLite's one write lock). The same load then hits a minimal aiogram webhook echo bot on this machine
+(installed in a throwaway virtualenv for the benchmark only) and the ratio is printed.
 
 Needs ``wrk`` (Debian package). Everything listens on 127.0.0.1.
 
