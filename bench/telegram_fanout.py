@@ -1,6 +1,6 @@
 """Fan-out through the gateway: 10,000 messages from 5 bots to 2,000 private chats, against the sandbox.
 
-Herald runs as in production on one machine (a uvicorn web process serving the sandbox, Celery workers
+Herald runs as in production on one machine (a granian web process serving the sandbox, Celery workers
 consuming the embedded broker); this script queues the messages through the outbox and reads what the
 sandbox received. Three modes:
 
