@@ -5,13 +5,12 @@ Each case imports the settings in a fresh process with its own environment, as a
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from django.conf import settings
+
+from tests.processes import run_python
 
 SECRET = "a-real-secret-shared-by-every-process-0123456789abcdef"
 FERNET = "a-real-fernet-key-shared-by-every-process-0123456789"
@@ -20,23 +19,8 @@ PROBE = "import config.settings as s; print(s.SECRET_KEY); print(','.join(s.FERN
 
 
 def _start(data_dir: Path, **variables: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("HERALD_", "DJANGO_SETTINGS_MODULE", "DATABASE_URL"))
-    }
     # set empty rather than absent, so a developer's .env cannot fill them in
-    env.update({"HERALD_SECRET_KEY": "", "HERALD_FERNET_KEYS": "", "HERALD_DATA_DIR": str(data_dir)})
-    env.update(variables)
-    return subprocess.run(
-        [sys.executable, "-c", PROBE],
-        cwd=settings.BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return run_python(PROBE, data_dir, **{"HERALD_SECRET_KEY": "", "HERALD_FERNET_KEYS": "", **variables})
 
 
 @pytest.mark.parametrize(

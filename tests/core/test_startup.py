@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
-from django.conf import settings
+from tests.processes import run_python
 
 # as config/wsgi.py and the Celery worker do once started; printed: what a full collection would walk
 PROBE = """
@@ -24,17 +21,8 @@ print(json.dumps({"before": before, "frozen": gc.get_freeze_count(), "walked": l
 
 
 def test_a_full_collection_walks_only_what_the_process_made_after_starting(tmp_path: Path) -> None:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("HERALD_")}
-    env.update({"HERALD_DATA_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "config.settings"})
-    done = subprocess.run(
-        [sys.executable, "-c", PROBE],
-        cwd=settings.BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
+    done = run_python(PROBE, tmp_path, DJANGO_SETTINGS_MODULE="config.settings")
+    assert done.returncode == 0, done.stderr
     counts = json.loads(done.stdout.strip().splitlines()[-1])
     # the URLconf (the whole API) is built before the freeze, not by the first request after it
     assert counts["urlconf"] is True
